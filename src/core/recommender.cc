@@ -1,0 +1,43 @@
+#include "core/recommender.h"
+
+#include "core/error.h"
+
+namespace localrec {
+
+void Recommender::fit(const InteractionMatrix& train, Progress& progress) {
+  if (train.numItems() == 0 || train.nnz() == 0)
+    fail<InvalidArgument>(kind(), ".fit: the training data is empty (", train.numUsers(), " users, ",
+                          train.numItems(), " items, ", train.nnz(), " interactions)");
+  fitted_ = false;
+  fitImpl(train, progress);
+  setFitted(train.numItems());
+}
+
+void Recommender::checkHistory(const History& history) const {
+  if (!fitted_) fail<StateError>(kind(), ": the model is not fitted; call fit() or load() first");
+  if (history.hasValues() && history.values.size() != history.items.size())
+    fail<InvalidArgument>("history: ", history.values.size(), " values for ", history.items.size(), " items");
+  if (!history.times.empty() && history.times.size() != history.items.size())
+    fail<InvalidArgument>("history: ", history.times.size(), " times for ", history.items.size(), " items");
+  for (size_t i = 0; i < history.items.size(); ++i)
+    if (history.items[i] < 0 || history.items[i] >= numItems_)
+      fail<InvalidArgument>("history[", i, "]: item ", history.items[i], " outside the catalog [0, ",
+                            numItems_, ")");
+}
+
+void Recommender::score(const History& history, std::span<float> out) const {
+  checkHistory(history);
+  if (out.size() != static_cast<size_t>(numItems_))
+    fail<InvalidArgument>(kind(), ".score: output has ", out.size(), " slots, the catalog has ", numItems_,
+                          " items");
+  scoreImpl(history, out);
+}
+
+std::vector<Contribution> Recommender::explain(const History& history, Index item, size_t maxCount) const {
+  checkHistory(history);
+  if (item < 0 || item >= numItems_)
+    fail<InvalidArgument>(kind(), ".explain: item ", item, " outside the catalog [0, ", numItems_, ")");
+  return explainImpl(history, item, maxCount);
+}
+
+}  // namespace localrec

@@ -1,0 +1,72 @@
+// The model contract: every recommender in models/ implements this, and the
+// evaluator, the re-ranker and the bindings use models only through it.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/options.h"
+#include "core/progress.h"
+#include "core/types.h"
+#include "data/csr.h"
+
+namespace localrec {
+
+class Writer;
+class Reader;
+
+class Recommender {
+ public:
+  virtual ~Recommender() = default;
+
+  // The registry name ("popularity", "ials", ...).
+  virtual std::string kind() const = 0;
+  // The complete options this model was created with (defaults filled in).
+  const OptionMap& options() const { return options_; }
+
+  // Fits on the training matrix. Options were validated at construction.
+  void fit(const InteractionMatrix& train, Progress& progress = Progress::none());
+
+  // Fills one score per catalog item (out.size() must equal numItems()).
+  // Higher is better. History items must be in [0, numItems()); the caller maps
+  // unknown external ids away before this point. An empty history is valid.
+  void score(const History& history, std::span<float> out) const;
+
+  // The history items (Contribution::source = position in the history) or
+  // features that contributed most to `item`'s score, strongest first.
+  std::vector<Contribution> explain(const History& history, Index item, size_t maxCount = 5) const;
+
+  // Model parameters only; the file header (kind, options, catalog) is written by io/model_file.
+  virtual void save(Writer& out) const = 0;
+  virtual void load(Reader& in) = 0;
+
+  // Catalog size the model scores over (0 before fit).
+  Index numItems() const { return numItems_; }
+  bool fitted() const { return fitted_; }
+  // True when scores are predicted ratings (usable for --task rating).
+  virtual bool predictsRatings() const { return false; }
+
+ protected:
+  explicit Recommender(OptionMap resolvedOptions) : options_(std::move(resolvedOptions)) {}
+
+  virtual void fitImpl(const InteractionMatrix& train, Progress& progress) = 0;
+  virtual void scoreImpl(const History& history, std::span<float> out) const = 0;
+  virtual std::vector<Contribution> explainImpl(const History& history, Index item, size_t maxCount) const = 0;
+
+  // For load(): marks the model fitted over `numItems` items.
+  void setFitted(Index numItems) {
+    numItems_ = numItems;
+    fitted_ = true;
+  }
+
+ private:
+  void checkHistory(const History& history) const;
+
+  OptionMap options_;
+  Index numItems_ = 0;
+  bool fitted_ = false;
+};
+
+}  // namespace localrec

@@ -1,0 +1,55 @@
+// Full-ranking evaluation of any Recommender over a split.
+//
+// Ranking task: for each test user, history = their train rows (by time, then
+// file order); the model scores the whole catalog; items in the history are
+// excluded; the user's test items are the relevant set. Ties are broken
+// pessimistically: a relevant item ranks after every non-relevant item with an
+// equal score (among tied relevant items, by item id). A test user with no
+// train rows scores zero on every ranking metric and is counted in
+// `coldUsers`. With `sampledNegatives` > 0 (on request only), each relevant
+// item is ranked against that many sampled unseen, non-relevant items instead.
+//
+// Rating task: every test row's value is compared with the model's score for
+// that item given the user's history (RMSE, MAE); the model must predict ratings.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/progress.h"
+#include "core/recommender.h"
+#include "data/csr.h"
+#include "data/interactions.h"
+
+namespace localrec {
+
+struct EvalOptions {
+  std::string task = "ranking";  // "ranking" or "rating"
+  int k = 10;                    // cutoff for the @K metrics, > 0
+  int sampledNegatives = 0;      // 0 = full ranking
+  uint64_t seed = 42;            // for sampled negatives
+  // Optional item features for intra-list diversity: numItems rows of
+  // `featureDim` floats, row-major (e.g. genre multi-hot). Empty = not reported.
+  std::vector<float> itemFeatures;
+  int featureDim = 0;
+};
+
+struct EvalReport {
+  std::string task;
+  int k = 10;
+  // Ranking: "hr@K", "recall@K", "precision@K", "ndcg@K", "mrr@K", "map@K",
+  // "auc", "coverage@K", "novelty@K", "gini@K", and "diversity@K" with features.
+  // Rating: "rmse", "mae".
+  std::map<std::string, double> metrics;
+  int users = 0;       // test users evaluated (including cold ones)
+  int coldUsers = 0;   // test users without train rows (counted as misses)
+  size_t testRows = 0;
+};
+
+// `train` must be the matrix the model was fitted on (it supplies histories and
+// the seen-item filter); `test` rows are in the same id space.
+EvalReport evaluate(const Recommender& model, const InteractionMatrix& train, const Interactions& test,
+                    const EvalOptions& options, Progress& progress = Progress::none());
+
+}  // namespace localrec

@@ -1,0 +1,92 @@
+#include "io/serialize.h"
+
+#include <cstring>
+
+#include "core/error.h"
+
+namespace localrec {
+
+// The format is little-endian; every target we build for (x86-64, wasm32) is too.
+static_assert(sizeof(float) == 4 && sizeof(double) == 8);
+
+void Writer::raw(const void* data, size_t n) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  buf_.insert(buf_.end(), p, p + n);
+}
+void Writer::u8(uint8_t v) { buf_.push_back(v); }
+void Writer::u32(uint32_t v) { raw(&v, 4); }
+void Writer::i32(int32_t v) { raw(&v, 4); }
+void Writer::u64(uint64_t v) { raw(&v, 8); }
+void Writer::i64(int64_t v) { raw(&v, 8); }
+void Writer::f32(float v) { raw(&v, 4); }
+void Writer::f64(double v) { raw(&v, 8); }
+void Writer::string(std::string_view s) {
+  u32(static_cast<uint32_t>(s.size()));
+  raw(s.data(), s.size());
+}
+void Writer::floats(std::span<const float> v) {
+  u64(v.size());
+  raw(v.data(), v.size() * sizeof(float));
+}
+void Writer::ints(std::span<const int32_t> v) {
+  u64(v.size());
+  raw(v.data(), v.size() * sizeof(int32_t));
+}
+
+Reader::Reader(std::span<const uint8_t> data, std::string what) : data_(data), what_(std::move(what)) {}
+
+void Reader::need(size_t n, const char* field) const {
+  if (n > remaining())
+    fail<FormatError>(what_, ": truncated at byte ", pos_, " while reading ", field, " (needs ", n,
+                      " bytes, ", remaining(), " left)");
+}
+
+void Reader::raw(void* out, size_t n, const char* field) {
+  need(n, field);
+  if (n) std::memcpy(out, data_.data() + pos_, n);
+  pos_ += n;
+}
+
+uint8_t Reader::u8(const char* f) { uint8_t v; raw(&v, 1, f); return v; }
+uint32_t Reader::u32(const char* f) { uint32_t v; raw(&v, 4, f); return v; }
+int32_t Reader::i32(const char* f) { int32_t v; raw(&v, 4, f); return v; }
+uint64_t Reader::u64(const char* f) { uint64_t v; raw(&v, 8, f); return v; }
+int64_t Reader::i64(const char* f) { int64_t v; raw(&v, 8, f); return v; }
+float Reader::f32(const char* f) { float v; raw(&v, 4, f); return v; }
+double Reader::f64(const char* f) { double v; raw(&v, 8, f); return v; }
+
+std::string Reader::string(const char* field, size_t maxLength) {
+  const uint32_t n = u32(field);
+  if (n > maxLength) fail<FormatError>(what_, ": ", field, " at byte ", pos_ - 4, " claims ", n, " bytes (limit ", maxLength, ")");
+  std::string s(n, '\0');
+  raw(s.data(), n, field);
+  return s;
+}
+
+namespace {
+template <class T>
+std::vector<T> readArray(Reader& r, const char* field, size_t expected, size_t remaining) {
+  const size_t at = r.offset();
+  const uint64_t n = r.u64(field);
+  if (expected != SIZE_MAX && n != expected)
+    fail<FormatError>(r.what(), ": ", field, " at byte ", at, " has ", n, " values, expected ", expected);
+  // Check against the bytes left before allocating, so a corrupted count cannot ask for gigabytes.
+  if (n > (remaining - 8) / sizeof(T))
+    fail<FormatError>(r.what(), ": truncated at byte ", at + 8, " while reading ", field, " (", n,
+                      " values claimed, ", (remaining - 8) / sizeof(T), " fit)");
+  std::vector<T> v(static_cast<size_t>(n));
+  r.raw(v.data(), v.size() * sizeof(T), field);
+  return v;
+}
+}  // namespace
+
+std::vector<float> Reader::floats(const char* field, size_t expected) {
+  need(8, field);
+  return readArray<float>(*this, field, expected, remaining());
+}
+std::vector<int32_t> Reader::ints(const char* field, size_t expected) {
+  need(8, field);
+  return readArray<int32_t>(*this, field, expected, remaining());
+}
+
+}  // namespace localrec
