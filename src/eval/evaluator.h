@@ -44,6 +44,8 @@ struct EvalReport {
   std::map<std::string, double> metrics;
   int users = 0;       // test users evaluated (including cold ones)
   int coldUsers = 0;   // test users without train rows (counted as misses)
+  // Ranking: test users left out because every test item was in their history.
+  int skippedUsers = 0;
   size_t testRows = 0;
 };
 

@@ -25,6 +25,9 @@ class Writer {
   void ints(std::span<const int32_t> v);           // u64 count + data
   void raw(const void* data, size_t n);
 
+  // Overwrites bytes already written (for length fields known only later).
+  void patchU64(size_t offset, uint64_t v);
+
   const std::vector<uint8_t>& bytes() const { return buf_; }
   std::vector<uint8_t>& bytes() { return buf_; }
   size_t size() const { return buf_.size(); }
@@ -50,6 +53,11 @@ class Reader {
   std::vector<float> floats(const char* field, size_t expected = SIZE_MAX);
   std::vector<int32_t> ints(const char* field, size_t expected = SIZE_MAX);
   void raw(void* out, size_t n, const char* field);
+  // A view of the next n bytes (no copy); advances past them.
+  std::span<const uint8_t> view(size_t n, const char* field);
+
+  // Throws FormatError unless every byte was consumed.
+  void expectEnd(const char* field) const;
 
   size_t offset() const { return pos_; }
   size_t remaining() const { return data_.size() - pos_; }

@@ -1,0 +1,268 @@
+#include "linalg/kernels.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "linalg/simd.h"
+
+namespace localrec::linalg {
+
+namespace {
+
+using simd::Vec;
+constexpr size_t W = simd::kWidth;
+
+void checkGemvArgs(const char* where, size_t rows, size_t cols, size_t lda) {
+  if (rows > 0 && lda < cols) {
+    fail<InvalidArgument>(where, ": lda must be >= cols (", cols, "), got ", lda);
+  }
+}
+
+void checkTopKArgs(const char* where, size_t n, size_t k, const Index* outIndices) {
+  if (n > static_cast<size_t>(std::numeric_limits<Index>::max())) {
+    fail<InvalidArgument>(where, ": at most ", std::numeric_limits<Index>::max(),
+                          " scores can be indexed by Index (int32), got ", n);
+  }
+  if (k > 0 && outIndices == nullptr) {
+    fail<InvalidArgument>(where, ": outIndices must not be null when k > 0 (k = ", k, ")");
+  }
+}
+
+// (score desc, index asc): the order topK returns.
+struct Scored {
+  float score;
+  Index index;
+};
+inline bool better(const Scored& a, const Scored& b) {
+  return a.score > b.score || (a.score == b.score && a.index < b.index);
+}
+
+// Up to this k the selection keeps a sorted buffer on the stack; beyond it a heap.
+// An insertion costs O(k) moves but, with the threshold check skipping most items,
+// it only happens O(k log(n/k)) times on random data.
+constexpr size_t kSmallK = 32;
+
+// Feeds scores[i] for every i in order to offer(i, s) except those that cannot beat
+// `threshold()` (the current k-th best score, -inf while not full). NaN and -inf
+// never pass the strict `>` test, which is how they are excluded. Items equal to
+// the threshold can be skipped because they come later, so lose the index tie.
+template <class Threshold, class Offer>
+void scan(const float* s, size_t n, Threshold threshold, Offer offer) {
+  size_t i = 0;
+  float t = threshold();
+  Vec tv = simd::splat(t);
+  for (; i + W <= n; i += W) {
+    if (!simd::anyGreater(simd::load(s + i), tv)) continue;
+    for (size_t j = i; j < i + W; ++j) {
+      if (s[j] > t) {
+        offer(j, s[j]);
+        t = threshold();
+      }
+    }
+    tv = simd::splat(t);
+  }
+  for (; i < n; ++i) {
+    if (s[i] > t) {
+      offer(i, s[i]);
+      t = threshold();
+    }
+  }
+}
+
+size_t topKSmall(const float* s, size_t n, size_t k, Index* outIndices, float* outScores) {
+  std::array<float, kSmallK> bs;  // descending; ties keep insertion (= index) order
+  std::array<Index, kSmallK> bi;
+  size_t count = 0;
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  scan(
+      s, n, [&] { return count < k ? kNegInf : bs[k - 1]; },
+      [&](size_t i, float v) {
+        size_t pos = count < k ? count++ : k - 1;
+        // Strict '<' keeps an equal earlier score ahead of the newcomer.
+        while (pos > 0 && bs[pos - 1] < v) {
+          bs[pos] = bs[pos - 1];
+          bi[pos] = bi[pos - 1];
+          --pos;
+        }
+        bs[pos] = v;
+        bi[pos] = static_cast<Index>(i);
+      });
+  for (size_t r = 0; r < count; ++r) {
+    outIndices[r] = bi[r];
+    if (outScores) outScores[r] = bs[r];
+  }
+  return count;
+}
+
+size_t topKHeap(const float* s, size_t n, size_t k, Index* outIndices, float* outScores) {
+  // std heap functions keep the "largest" under the comparator on top; with
+  // better() as the comparator that is the worst kept item, the one to evict.
+  std::vector<Scored> heap;
+  heap.reserve(k);
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  scan(
+      s, n, [&] { return heap.size() < k ? kNegInf : heap.front().score; },
+      [&](size_t i, float v) {
+        if (heap.size() == k) {
+          std::pop_heap(heap.begin(), heap.end(), better);
+          heap.back() = {v, static_cast<Index>(i)};
+        } else {
+          heap.push_back({v, static_cast<Index>(i)});
+        }
+        std::push_heap(heap.begin(), heap.end(), better);
+      });
+  std::sort_heap(heap.begin(), heap.end(), better);  // best first
+  for (size_t r = 0; r < heap.size(); ++r) {
+    outIndices[r] = heap[r].index;
+    if (outScores) outScores[r] = heap[r].score;
+  }
+  return heap.size();
+}
+
+}  // namespace
+
+// Four independent accumulators hide the add latency; the final tree sum means
+// results differ from the sequential scalar sum by rounding only.
+float dot(const float* a, const float* b, size_t n) {
+  Vec s0 = simd::zero(), s1 = simd::zero(), s2 = simd::zero(), s3 = simd::zero();
+  size_t i = 0;
+  for (; i + 4 * W <= n; i += 4 * W) {
+    s0 = simd::fmadd(simd::load(a + i), simd::load(b + i), s0);
+    s1 = simd::fmadd(simd::load(a + i + W), simd::load(b + i + W), s1);
+    s2 = simd::fmadd(simd::load(a + i + 2 * W), simd::load(b + i + 2 * W), s2);
+    s3 = simd::fmadd(simd::load(a + i + 3 * W), simd::load(b + i + 3 * W), s3);
+  }
+  for (; i + W <= n; i += W) s0 = simd::fmadd(simd::load(a + i), simd::load(b + i), s0);
+  float sum = simd::hsum(simd::add(simd::add(s0, s1), simd::add(s2, s3)));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+void axpy(float alpha, const float* x, float* y, size_t n) {
+  const Vec av = simd::splat(alpha);
+  size_t i = 0;
+  for (; i + 4 * W <= n; i += 4 * W) {
+    Vec y0 = simd::fmadd(av, simd::load(x + i), simd::load(y + i));
+    Vec y1 = simd::fmadd(av, simd::load(x + i + W), simd::load(y + i + W));
+    Vec y2 = simd::fmadd(av, simd::load(x + i + 2 * W), simd::load(y + i + 2 * W));
+    Vec y3 = simd::fmadd(av, simd::load(x + i + 3 * W), simd::load(y + i + 3 * W));
+    simd::store(y + i, y0);
+    simd::store(y + i + W, y1);
+    simd::store(y + i + 2 * W, y2);
+    simd::store(y + i + 3 * W, y3);
+  }
+  for (; i + W <= n; i += W) simd::store(y + i, simd::fmadd(av, simd::load(x + i), simd::load(y + i)));
+  for (; i < n; ++i) y[i] += alpha * x[i];
+}
+
+// Four rows at a time share each load of x; two accumulators per row keep eight
+// independent add chains in flight. With beta == 0, y is write-only (may hold garbage).
+void gemv(const float* A, size_t rows, size_t cols, size_t lda, const float* x, float* y, float beta) {
+  checkGemvArgs("linalg::gemv", rows, cols, lda);
+  auto finish = [&](size_t r, float v) { y[r] = beta == 0.0f ? v : v + beta * y[r]; };
+  size_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* a0 = A + r * lda;
+    const float* a1 = a0 + lda;
+    const float* a2 = a1 + lda;
+    const float* a3 = a2 + lda;
+    Vec s0 = simd::zero(), s1 = simd::zero(), s2 = simd::zero(), s3 = simd::zero();
+    Vec t0 = simd::zero(), t1 = simd::zero(), t2 = simd::zero(), t3 = simd::zero();
+    size_t j = 0;
+    for (; j + 2 * W <= cols; j += 2 * W) {
+      const Vec xa = simd::load(x + j);
+      const Vec xb = simd::load(x + j + W);
+      s0 = simd::fmadd(simd::load(a0 + j), xa, s0);
+      s1 = simd::fmadd(simd::load(a1 + j), xa, s1);
+      s2 = simd::fmadd(simd::load(a2 + j), xa, s2);
+      s3 = simd::fmadd(simd::load(a3 + j), xa, s3);
+      t0 = simd::fmadd(simd::load(a0 + j + W), xb, t0);
+      t1 = simd::fmadd(simd::load(a1 + j + W), xb, t1);
+      t2 = simd::fmadd(simd::load(a2 + j + W), xb, t2);
+      t3 = simd::fmadd(simd::load(a3 + j + W), xb, t3);
+    }
+    for (; j + W <= cols; j += W) {
+      const Vec xa = simd::load(x + j);
+      s0 = simd::fmadd(simd::load(a0 + j), xa, s0);
+      s1 = simd::fmadd(simd::load(a1 + j), xa, s1);
+      s2 = simd::fmadd(simd::load(a2 + j), xa, s2);
+      s3 = simd::fmadd(simd::load(a3 + j), xa, s3);
+    }
+    float v0 = simd::hsum(simd::add(s0, t0));
+    float v1 = simd::hsum(simd::add(s1, t1));
+    float v2 = simd::hsum(simd::add(s2, t2));
+    float v3 = simd::hsum(simd::add(s3, t3));
+    for (; j < cols; ++j) {
+      v0 += a0[j] * x[j];
+      v1 += a1[j] * x[j];
+      v2 += a2[j] * x[j];
+      v3 += a3[j] * x[j];
+    }
+    finish(r, v0);
+    finish(r + 1, v1);
+    finish(r + 2, v2);
+    finish(r + 3, v3);
+  }
+  for (; r < rows; ++r) finish(r, dot(A + r * lda, x, cols));
+}
+
+// NaN scores are treated as -infinity: never returned. Fewer than k indices come
+// back when fewer than k scores are > -infinity. outScores may be null.
+size_t topK(std::span<const float> scores, size_t k, Index* outIndices, float* outScores) {
+  const size_t n = scores.size();
+  checkTopKArgs("linalg::topK", n, k, outIndices);
+  k = std::min(k, n);
+  if (k == 0) return 0;
+  if (k <= kSmallK) return topKSmall(scores.data(), n, k, outIndices, outScores);
+  return topKHeap(scores.data(), n, k, outIndices, outScores);
+}
+
+const char* simdPath() { return simd::kPath; }
+
+namespace scalar {
+
+// The references: the plain loops, in the obvious order.
+float dot(const float* a, const float* b, size_t n) {
+  float sum = 0.0f;
+  for (size_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+void axpy(float alpha, const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+void gemv(const float* A, size_t rows, size_t cols, size_t lda, const float* x, float* y, float beta) {
+  checkGemvArgs("linalg::scalar::gemv", rows, cols, lda);
+  for (size_t r = 0; r < rows; ++r) {
+    const float v = scalar::dot(A + r * lda, x, cols);
+    y[r] = beta == 0.0f ? v : v + beta * y[r];
+  }
+}
+
+// Full sort of every eligible (score, index) pair; eligible means > -infinity,
+// which also rules out NaN.
+size_t topK(std::span<const float> scores, size_t k, Index* outIndices, float* outScores) {
+  const size_t n = scores.size();
+  checkTopKArgs("linalg::scalar::topK", n, k, outIndices);
+  std::vector<Scored> all;
+  for (size_t i = 0; i < n; ++i) {
+    if (scores[i] > -std::numeric_limits<float>::infinity()) all.push_back({scores[i], static_cast<Index>(i)});
+  }
+  std::sort(all.begin(), all.end(), better);
+  const size_t count = std::min(k, all.size());
+  for (size_t r = 0; r < count; ++r) {
+    outIndices[r] = all[r].index;
+    if (outScores) outScores[r] = all[r].score;
+  }
+  return count;
+}
+
+}  // namespace scalar
+
+}  // namespace localrec::linalg

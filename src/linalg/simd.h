@@ -1,0 +1,113 @@
+// The one place that maps float vector operations onto an instruction set.
+// Kernels are written once against `simd::Vec` and these inline functions; the
+// branch picked at compile time is, in order:
+//   - wasm SIMD128 when __wasm_simd128__ (the shipped module, built with -msimd128).
+//     Checked before x86 because the wasm build also defines __SSE2__ (-msse2 is
+//     there for Eigen's sake) and wasm_simd128.h is the native spelling.
+//   - AVX2 + FMA when both are enabled (native -march=native on this machine kind).
+//   - SSE2 on any other x86 (SSE2 is baseline on x86-64).
+//   - plain scalar floats otherwise, or always when LOCALREC_SCALAR_ONLY is set
+//     (the wasm-scalar benchmark reference build).
+// Every kernel still needs a scalar tail for n % kWidth; `kWidth == 1` in the
+// scalar branch makes the vector loop the whole loop.
+#pragma once
+
+#include <cstddef>
+
+#if !defined(LOCALREC_SCALAR_ONLY) && defined(__wasm_simd128__)
+#define LOCALREC_SIMD_WASM 1
+#include <wasm_simd128.h>
+#elif !defined(LOCALREC_SCALAR_ONLY) && !defined(__wasm__) && defined(__AVX2__) && defined(__FMA__)
+#define LOCALREC_SIMD_AVX2 1
+#include <immintrin.h>
+#elif !defined(LOCALREC_SCALAR_ONLY) && !defined(__wasm__) && (defined(__SSE2__) || defined(_M_X64))
+#define LOCALREC_SIMD_SSE2 1
+#include <emmintrin.h>
+#else
+#define LOCALREC_SIMD_SCALAR 1
+#endif
+
+namespace localrec::linalg::simd {
+
+#if defined(LOCALREC_SIMD_WASM)
+
+using Vec = v128_t;
+inline constexpr size_t kWidth = 4;
+inline constexpr const char* kPath = "wasm-simd128";
+
+inline Vec zero() { return wasm_f32x4_splat(0.0f); }
+inline Vec splat(float v) { return wasm_f32x4_splat(v); }
+inline Vec load(const float* p) { return wasm_v128_load(p); }  // no alignment needed
+inline void store(float* p, Vec v) { wasm_v128_store(p, v); }
+inline Vec add(Vec a, Vec b) { return wasm_f32x4_add(a, b); }
+inline Vec mul(Vec a, Vec b) { return wasm_f32x4_mul(a, b); }
+// SIMD128 has no fused multiply-add (relaxed-simd is not in Emscripten 3.1.6).
+inline Vec fmadd(Vec a, Vec b, Vec acc) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+inline float hsum(Vec v) {
+  // Pairwise: (v0+v2) + (v1+v3).
+  Vec s = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+  return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1);
+}
+// True when any lane of v is > t; false for NaN lanes (ordered compare).
+inline bool anyGreater(Vec v, Vec t) { return wasm_v128_any_true(wasm_f32x4_gt(v, t)); }
+
+#elif defined(LOCALREC_SIMD_AVX2)
+
+using Vec = __m256;
+inline constexpr size_t kWidth = 8;
+inline constexpr const char* kPath = "avx2";
+
+inline Vec zero() { return _mm256_setzero_ps(); }
+inline Vec splat(float v) { return _mm256_set1_ps(v); }
+inline Vec load(const float* p) { return _mm256_loadu_ps(p); }
+inline void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+inline Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+inline Vec mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
+inline Vec fmadd(Vec a, Vec b, Vec acc) { return _mm256_fmadd_ps(a, b, acc); }
+inline float hsum(Vec v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
+  return _mm_cvtss_f32(s);
+}
+inline bool anyGreater(Vec v, Vec t) { return _mm256_movemask_ps(_mm256_cmp_ps(v, t, _CMP_GT_OQ)) != 0; }
+
+#elif defined(LOCALREC_SIMD_SSE2)
+
+using Vec = __m128;
+inline constexpr size_t kWidth = 4;
+inline constexpr const char* kPath = "sse2";
+
+inline Vec zero() { return _mm_setzero_ps(); }
+inline Vec splat(float v) { return _mm_set1_ps(v); }
+inline Vec load(const float* p) { return _mm_loadu_ps(p); }
+inline void store(float* p, Vec v) { _mm_storeu_ps(p, v); }
+inline Vec add(Vec a, Vec b) { return _mm_add_ps(a, b); }
+inline Vec mul(Vec a, Vec b) { return _mm_mul_ps(a, b); }
+inline Vec fmadd(Vec a, Vec b, Vec acc) { return _mm_add_ps(acc, _mm_mul_ps(a, b)); }
+inline float hsum(Vec v) {
+  __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
+  return _mm_cvtss_f32(s);
+}
+inline bool anyGreater(Vec v, Vec t) { return _mm_movemask_ps(_mm_cmpgt_ps(v, t)) != 0; }
+
+#else
+
+using Vec = float;
+inline constexpr size_t kWidth = 1;
+inline constexpr const char* kPath = "scalar";
+
+inline Vec zero() { return 0.0f; }
+inline Vec splat(float v) { return v; }
+inline Vec load(const float* p) { return *p; }
+inline void store(float* p, Vec v) { *p = v; }
+inline Vec add(Vec a, Vec b) { return a + b; }
+inline Vec mul(Vec a, Vec b) { return a * b; }
+inline Vec fmadd(Vec a, Vec b, Vec acc) { return acc + a * b; }
+inline float hsum(Vec v) { return v; }
+inline bool anyGreater(Vec v, Vec t) { return v > t; }
+
+#endif
+
+}  // namespace localrec::linalg::simd

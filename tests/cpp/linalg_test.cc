@@ -1,0 +1,271 @@
+// The SIMD kernels against their scalar references, plus known answers.
+//
+// Tolerances (float, eps = 2^-23):
+//  - dot: any summation order of n products has |error| <= n*eps*sum|a_i b_i|
+//    (first-order bound), so two orders differ by at most 2*n*eps*sum|a_i b_i|.
+//    Small-integer data is exact in every order, so there the results must be equal.
+//  - axpy: y + alpha*x rounds twice without FMA and once with it: the difference is
+//    at most 2*eps*(|y| + |alpha*x|) per element.
+//  - gemv: each row is a dot (plus beta*y, one more rounding).
+//  - topK: exact equality with the full-sort reference (indices and scores).
+#include <catch2/catch.hpp>
+
+#include <Eigen/Core>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "linalg/kernels.h"
+
+namespace {
+
+using localrec::Index;
+namespace la = localrec::linalg;
+
+constexpr float kEps = std::numeric_limits<float>::epsilon();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// Sizes 0..1037 that cover every tail length of every vector width and unroll
+// factor, plus random ones.
+std::vector<size_t> testSizes(std::mt19937& gen) {
+  std::vector<size_t> sizes;
+  for (size_t n = 0; n <= 40; ++n) sizes.push_back(n);
+  for (size_t n : {63, 64, 65, 127, 128, 129, 255, 256, 257, 1023, 1024, 1025, 1036, 1037}) sizes.push_back(n);
+  std::uniform_int_distribution<size_t> pick(0, 1037);
+  for (int i = 0; i < 40; ++i) sizes.push_back(pick(gen));
+  return sizes;
+}
+
+// A buffer whose data() starts `offset` floats past a fresh allocation, so the
+// kernels see pointers that are not 16/32-byte aligned.
+struct Shifted {
+  std::vector<float> storage;
+  size_t offset;
+  Shifted(size_t n, size_t off) : storage(n + off + 1), offset(off) {}
+  float* data() { return storage.data() + offset; }
+};
+
+void fillRandom(float* p, size_t n, std::mt19937& gen) {
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (size_t i = 0; i < n; ++i) p[i] = u(gen);
+}
+
+void fillSmallInts(float* p, size_t n, std::mt19937& gen) {
+  std::uniform_int_distribution<int> u(-8, 8);
+  for (size_t i = 0; i < n; ++i) p[i] = static_cast<float>(u(gen));
+}
+
+}  // namespace
+
+TEST_CASE("dot matches the scalar reference on every size and alignment", "[linalg]") {
+  std::mt19937 gen(42);
+  for (size_t n : testSizes(gen)) {
+    for (size_t offA : {0, 1, 3}) {
+      const size_t offB = (offA + 2) % 5;
+      Shifted a(n, offA), b(n, offB);
+      fillRandom(a.data(), n, gen);
+      fillRandom(b.data(), n, gen);
+      double absSum = 0;
+      for (size_t i = 0; i < n; ++i) absSum += std::fabs(double(a.data()[i]) * b.data()[i]);
+      const float fast = la::dot(a.data(), b.data(), n);
+      const float ref = la::scalar::dot(a.data(), b.data(), n);
+      INFO("n=" << n << " offA=" << offA << " offB=" << offB);
+      REQUIRE(std::fabs(double(fast) - ref) <= 2.0 * n * kEps * absSum + 1e-30);
+
+      // Integer data is exact whatever the order, so both must agree bit for bit.
+      fillSmallInts(a.data(), n, gen);
+      fillSmallInts(b.data(), n, gen);
+      double exact = 0;
+      for (size_t i = 0; i < n; ++i) exact += double(a.data()[i]) * b.data()[i];
+      REQUIRE(la::dot(a.data(), b.data(), n) == float(exact));
+      REQUIRE(la::scalar::dot(a.data(), b.data(), n) == float(exact));
+    }
+  }
+}
+
+TEST_CASE("dot known answer", "[linalg]") {
+  const float a[5] = {1, 2, 3, 4, 5};
+  const float b[5] = {5, 4, 3, 2, 1};
+  CHECK(la::dot(a, b, 5) == 35.0f);
+  CHECK(la::scalar::dot(a, b, 5) == 35.0f);
+  CHECK(la::dot(a, b, 0) == 0.0f);
+}
+
+TEST_CASE("axpy matches the scalar reference on every size and alignment", "[linalg]") {
+  std::mt19937 gen(7);
+  for (size_t n : testSizes(gen)) {
+    for (size_t offX : {0, 1, 2}) {
+      const size_t offY = (offX + 3) % 4;
+      Shifted x(n, offX), y(n, offY), yRef(n, offY);
+      fillRandom(x.data(), n, gen);
+      fillRandom(y.data(), n, gen);
+      std::copy(y.data(), y.data() + n, yRef.data());
+      // Guard cells just past the end must stay untouched.
+      y.data()[n] = 12345.0f;
+      const float alpha = -0.37f;
+      la::axpy(alpha, x.data(), y.data(), n);
+      std::vector<float> before(yRef.data(), yRef.data() + n);
+      la::scalar::axpy(alpha, x.data(), yRef.data(), n);
+      INFO("n=" << n << " offX=" << offX << " offY=" << offY);
+      REQUIRE(y.data()[n] == 12345.0f);
+      for (size_t i = 0; i < n; ++i) {
+        const float bound = 2 * kEps * (std::fabs(before[i]) + std::fabs(alpha * x.data()[i]));
+        REQUIRE(std::fabs(y.data()[i] - yRef.data()[i]) <= bound);
+      }
+    }
+  }
+}
+
+TEST_CASE("axpy known answer", "[linalg]") {
+  const float x[7] = {1, 2, 3, 4, 5, 6, 7};
+  float y[7] = {1, 1, 1, 1, 1, 1, 1};
+  la::axpy(2.0f, x, y, 7);
+  const float want[7] = {3, 5, 7, 9, 11, 13, 15};
+  for (int i = 0; i < 7; ++i) CHECK(y[i] == want[i]);
+}
+
+TEST_CASE("gemv matches the scalar reference, with padding and beta", "[linalg]") {
+  std::mt19937 gen(3);
+  std::uniform_int_distribution<size_t> pickRows(0, 37), pickCols(0, 1037), pickPad(0, 5);
+  for (int trial = 0; trial < 120; ++trial) {
+    const size_t rows = trial < 10 ? size_t(trial) : pickRows(gen);
+    const size_t cols = trial < 40 ? size_t(trial) : pickCols(gen);
+    const size_t lda = cols + pickPad(gen);
+    Shifted A(rows * lda, trial % 3), x(cols, (trial + 1) % 4);
+    fillRandom(A.data(), rows * lda, gen);
+    fillRandom(x.data(), cols, gen);
+    std::vector<double> absSum(rows, 0.0);
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t j = 0; j < cols; ++j) absSum[r] += std::fabs(double(A.data()[r * lda + j]) * x.data()[j]);
+    INFO("rows=" << rows << " cols=" << cols << " lda=" << lda);
+
+    // beta == 0: y is write-only, so NaN garbage in it must not leak through.
+    std::vector<float> y(rows, kNaN), yRef(rows, kNaN);
+    la::gemv(A.data(), rows, cols, lda, x.data(), y.data());
+    la::scalar::gemv(A.data(), rows, cols, lda, x.data(), yRef.data());
+    for (size_t r = 0; r < rows; ++r) {
+      REQUIRE(std::isfinite(y[r]));
+      REQUIRE(std::fabs(double(y[r]) - yRef[r]) <= 2.0 * cols * kEps * absSum[r] + 1e-30);
+    }
+
+    const float beta = 0.5f;
+    std::vector<float> y0(rows);
+    fillRandom(y0.data(), rows, gen);
+    y = y0;
+    yRef = y0;
+    la::gemv(A.data(), rows, cols, lda, x.data(), y.data(), beta);
+    la::scalar::gemv(A.data(), rows, cols, lda, x.data(), yRef.data(), beta);
+    for (size_t r = 0; r < rows; ++r) {
+      const double bound = 2.0 * (cols + 1) * kEps * (absSum[r] + std::fabs(beta * y0[r])) + 1e-30;
+      REQUIRE(std::fabs(double(y[r]) - yRef[r]) <= bound);
+    }
+  }
+}
+
+TEST_CASE("gemv known answer and bad lda", "[linalg]") {
+  // 2x3 stored with lda 4 (the padding column holds junk that must be ignored).
+  const float A[8] = {1, 2, 3, 99, 4, 5, 6, 99};
+  const float x[3] = {1, 0, -1};
+  float y[2] = {10, 20};
+  la::gemv(A, 2, 3, 4, x, y, 1.0f);
+  CHECK(y[0] == 8.0f);   // 1 - 3 + 10
+  CHECK(y[1] == 18.0f);  // 4 - 6 + 20
+  CHECK_THROWS_AS(la::gemv(A, 2, 3, 2, x, y), localrec::InvalidArgument);
+  CHECK_THROWS_AS(la::scalar::gemv(A, 2, 3, 2, x, y), localrec::InvalidArgument);
+}
+
+TEST_CASE("topK known answers: ties, -inf, NaN, k = 0, k > n", "[linalg]") {
+  // NaN scores are treated as -infinity: never returned.
+  const std::vector<float> s = {1, 3, 3, -kInf, kNaN, 2, 3, kInf};
+  Index idx[16];
+  float val[16];
+  for (auto* f : {&la::topK, &la::scalar::topK}) {
+    REQUIRE(f(s, 3, idx, val) == 3);
+    CHECK(idx[0] == 7);
+    CHECK(val[0] == kInf);
+    CHECK(idx[1] == 1);
+    CHECK(idx[2] == 2);  // the tie at 3 goes to the lower index
+    CHECK(val[2] == 3.0f);
+
+    // k > n: only the 6 scores above -inf come back.
+    REQUIRE(f(s, 16, idx, val) == 6);
+    const Index want[6] = {7, 1, 2, 6, 5, 0};
+    for (int r = 0; r < 6; ++r) CHECK(idx[r] == want[r]);
+
+    CHECK(f(s, 0, nullptr, nullptr) == 0);
+    CHECK(f(std::span<const float>(), 5, idx, val) == 0);
+    const std::vector<float> none = {-kInf, kNaN, -kInf};
+    CHECK(f(none, 2, idx, val) == 0);
+    // outScores is optional.
+    REQUIRE(f(s, 2, idx, nullptr) == 2);
+    CHECK(idx[1] == 1);
+    CHECK_THROWS_AS(f(s, 1, nullptr, val), localrec::InvalidArgument);
+  }
+}
+
+TEST_CASE("topK matches the full-sort reference on random scores with ties", "[linalg]") {
+  std::mt19937 gen(11);
+  std::uniform_int_distribution<int> level(0, 20);  // few distinct values: many ties
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f), coin(0.0f, 1.0f);
+  for (size_t n : testSizes(gen)) {
+    for (int mode = 0; mode < 3; ++mode) {
+      std::vector<float> s(n);
+      for (auto& v : s) {
+        v = mode == 0 ? u(gen) : static_cast<float>(level(gen));
+        const float c = coin(gen);
+        if (mode == 2 && c < 0.2f) v = -kInf;
+        if (mode == 2 && c > 0.95f) v = kNaN;
+      }
+      // Ascending scores make every item beat the threshold: the heap's worst case.
+      if (mode == 1 && n % 2 == 0) {
+        for (size_t i = 0; i < n; ++i) s[i] = static_cast<float>(i / 3);
+      }
+      for (size_t k : {size_t(0), size_t(1), size_t(2), size_t(10), size_t(31), size_t(32), size_t(33),
+                       size_t(100), n / 2, n, n + 3}) {
+        std::vector<Index> idx(k + 1, -7), idxRef(k + 1, -7);
+        std::vector<float> val(k + 1), valRef(k + 1);
+        const size_t got = la::topK(s, k, idx.data(), val.data());
+        const size_t want = la::scalar::topK(s, k, idxRef.data(), valRef.data());
+        INFO("n=" << n << " mode=" << mode << " k=" << k);
+        REQUIRE(got == want);
+        REQUIRE(got <= k);
+        for (size_t r = 0; r < got; ++r) {
+          REQUIRE(idx[r] == idxRef[r]);
+          REQUIRE(val[r] == valRef[r]);
+          REQUIRE(val[r] > -kInf);
+        }
+        REQUIRE(idx[got] == -7);  // nothing written past the count
+      }
+    }
+  }
+}
+
+TEST_CASE("the build is vectorized", "[linalg]") {
+  const std::string path = la::simdPath();
+  const std::string eigen = Eigen::SimdInstructionSetsInUse();
+  INFO("simdPath=" << path << " Eigen=" << eigen);
+#if defined(__EMSCRIPTEN__)
+#if defined(LOCALREC_SCALAR_ONLY)
+  CHECK(path == "scalar");
+#else
+#if !defined(__wasm_simd128__)
+  FAIL("wasm build without -msimd128: __wasm_simd128__ is not defined");
+#endif
+  CHECK(path == "wasm-simd128");
+  // -msse2 + the mmintrin.h shim + -fgnuc-version=5.13 put Eigen on its SSE path.
+  CHECK(eigen.find("SSE") != std::string::npos);
+#endif
+#elif defined(__x86_64__) || defined(_M_X64)
+#if !defined(LOCALREC_SCALAR_ONLY)
+  CHECK(path != "scalar");
+  CHECK(eigen.find("SSE") != std::string::npos);
+#endif
+#else
+  SUCCEED("no vectorization requirement on this target");
+#endif
+}

@@ -1,0 +1,67 @@
+#include "model_contract.h"
+
+#include <map>
+
+#include "models/registry.h"
+
+using namespace localrec;
+using localrec::testing::ContractExpectations;
+
+namespace {
+
+// Small, fast settings per model; a model missing here runs with its defaults.
+// An expectation turned off must say why.
+struct ContractSettings {
+  OptionMap options;
+  ContractExpectations expect;
+};
+
+const std::map<std::string, ContractSettings>& contractSettings() {
+  static const std::map<std::string, ContractSettings> table = {
+      {"popularity", {{{"min_value", "0"}}, {}}},
+  };
+  return table;
+}
+
+}  // namespace
+
+TEST_CASE("every registered model passes the model contract", "[models]") {
+  for (const auto& info : modelRegistry()) {
+    DYNAMIC_SECTION("model " << info.name) {
+      const auto it = contractSettings().find(info.name);
+      const ContractSettings settings = it == contractSettings().end() ? ContractSettings{} : it->second;
+      localrec::testing::runModelContract(info.name, settings.options, settings.expect);
+    }
+  }
+}
+
+TEST_CASE("the contract settings table names only registered models", "[models]") {
+  for (const auto& [name, settings] : contractSettings()) {
+    INFO("contract settings for " << name);
+    bool registered = false;
+    for (const auto& info : modelRegistry()) registered = registered || info.name == name;
+    REQUIRE(registered);
+  }
+}
+
+TEST_CASE("the contract training data has the planted structure", "[models]") {
+  const InteractionMatrix train = localrec::testing::contractTrainingData();
+  REQUIRE(train.numUsers() == localrec::testing::kContractUsers);
+  REQUIRE(train.numItems() == localrec::testing::kContractItems);
+  // Item 0 is the most popular item by a wide margin; items 30 and 31 are cold.
+  const Csr& byItem = train.byItem();
+  for (Index i = 1; i < 30; ++i) {
+    INFO("item " << i);
+    REQUIRE(byItem.rowSize(i) > 0);
+    REQUIRE(byItem.rowSize(0) > 2 * byItem.rowSize(i));
+  }
+  REQUIRE(byItem.rowSize(30) == 0);
+  REQUIRE(byItem.rowSize(31) == 0);
+  for (Index u = 0; u < train.numUsers(); ++u) REQUIRE(train.byUser().rowSize(u) >= 3);
+  // Some users lack item 0, so the probes include real training histories.
+  REQUIRE(byItem.rowSize(0) < train.numUsers());
+  // Same seed, same data.
+  const InteractionMatrix again = localrec::testing::contractTrainingData();
+  REQUIRE(again.byUser().indices == train.byUser().indices);
+  REQUIRE(again.byUser().values == train.byUser().values);
+}

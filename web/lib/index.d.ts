@@ -1,0 +1,180 @@
+// Types for localrec's JS surface. Every class instance wraps a C++ object on the
+// wasm heap: call delete() when done (each handle has exactly one owner).
+// Every method throws an Error with a `code` (see LocalRecError) on bad input;
+// the module stays usable afterwards.
+
+export type ErrorCode =
+  | 'INVALID_ARGUMENT' | 'PARSE_ERROR' | 'FORMAT_ERROR' | 'STATE_ERROR' | 'CANCELLED'
+  | 'OUT_OF_MEMORY' | 'INTERNAL_ERROR' | 'LOCALREC_ERROR';
+
+export class LocalRecError extends Error {
+  constructor(message: string, code?: ErrorCode, options?: { cause?: unknown });
+  readonly code: ErrorCode;
+}
+
+/** Called during long work with the fraction done; return true to cancel (the call then throws code 'CANCELLED'). */
+export type ProgressCallback = (fraction: number, stage: string) => boolean | void;
+
+/** File formats: 'auto' detects; 'movielens' = ratings.csv; 'ml100k' = u.data; 'ml1m' = ratings.dat; 'csv' = generic with header detection. */
+export type CsvFormat = 'auto' | 'movielens' | 'ml100k' | 'ml1m' | 'csv';
+
+export interface Dataset {
+  /** Appends another file's rows sharing this dataset's ids; returns the index of the first new row. */
+  appendText(text: string, source: string, format: CsvFormat): number;
+  numUsers(): number;
+  numItems(): number;
+  numInteractions(): number;
+  hasRatings(): boolean;
+  hasTimestamps(): boolean;
+  source(): string;
+  userId(index: number): string;
+  itemId(index: number): string;
+  /** Dense index of an external id, or -1. */
+  userIndex(id: string): number;
+  itemIndex(id: string): number;
+  userIds(): string[];
+  itemIds(): string[];
+  /** Interaction columns (copies), in file order. */
+  users(): Int32Array;
+  items(): Int32Array;
+  values(): Float32Array;
+  times(): Float64Array;
+  /** Collapses repeated (user, item) pairs, in place. */
+  dedupe(policy: 'keep' | 'first' | 'last' | 'sum' | 'max'): void;
+  /** Keeps the k-core (users and items with at least these many interactions), in place. */
+  kcore(minUserInteractions: number, minItemInteractions: number): void;
+  /** Keeps rows with value >= threshold as implicit (value 1) interactions, in place. */
+  implicit(threshold: number): void;
+  delete(): void;
+}
+
+export interface DatasetStatic {
+  /** Parses a whole file. `source` names it in errors ("ratings.csv:17: field 3 (rating): ..."). */
+  fromText(text: string, source: string, format: CsvFormat): Dataset;
+}
+
+export interface Split {
+  trainSize(): number;
+  testSize(): number;
+  numUsers(): number;
+  numItems(): number;
+  testUsers(): Int32Array;
+  testItems(): Int32Array;
+  /** A training user's history (item indices, oldest first). */
+  history(user: number): Int32Array;
+  delete(): void;
+}
+
+export interface SplitStatic {
+  /** 'leave-last-out' | 'temporal:F' | 'ratio:F' | 'kfold:K' | 'kfold:K:FOLD'; seeded. */
+  make(dataset: Dataset, spec: string, seed: number): Split;
+  /** Rows before firstTestRow train, the rest test (a split made elsewhere). */
+  byRows(dataset: Dataset, firstTestRow: number): Split;
+  /** Every row trains; no test rows. */
+  all(dataset: Dataset): Split;
+}
+
+export interface RecommendOptions {
+  /** List length, a positive integer (default 10). */
+  k?: number;
+  /** Drop the history's items (default true). */
+  excludeHistory?: boolean;
+  /** Item indices never to recommend. */
+  exclude?: Int32Array | number[];
+  /** If given, only these item indices may be recommended. */
+  allow?: Int32Array | number[];
+}
+
+export interface Model {
+  kind(): string;
+  /** The complete options (defaults filled in), as strings. */
+  options(): Record<string, string>;
+  fitted(): boolean;
+  numItems(): number;
+  predictsRatings(): boolean;
+  fit(split: Split, onProgress?: ProgressCallback): void;
+  /** One score per catalog item for a history of item indices. */
+  score(history: Int32Array | number[]): Float32Array;
+  /** Best first; ties by lower index. */
+  recommend(history: Int32Array | number[], options?: RecommendOptions): { items: Int32Array; scores: Float32Array };
+  /** The history positions (source) or features (source -1) that contributed most to item's score. */
+  explain(history: Int32Array | number[], item: number, maxCount: number): { source: number; weight: number }[];
+  /** The model file (docs/model-format.md), catalog included. */
+  save(): Uint8Array;
+  itemIds(): string[];
+  itemIndex(id: string): number;
+  itemId(index: number): string;
+  delete(): void;
+}
+
+export interface ModelStatic {
+  /** Throws listing the valid names / options when one is unknown or out of range. */
+  create(name: string, options?: Record<string, string | number | boolean>): Model;
+  /** Loads a model file; a truncated or corrupted file throws code 'FORMAT_ERROR'. */
+  load(bytes: Uint8Array): Model;
+}
+
+export interface EvaluateOptions {
+  task?: 'ranking' | 'rating';
+  k?: number;
+  /** 0 (default) = full ranking; N = rank each target against N sampled negatives. */
+  sampledNegatives?: number;
+  seed?: number;
+  /** numItems x featureDim row-major features for intra-list diversity. */
+  itemFeatures?: Float32Array;
+  featureDim?: number;
+  onProgress?: ProgressCallback;
+}
+
+export interface EvaluationReport {
+  task: 'ranking' | 'rating';
+  k: number;
+  /** e.g. 'hr@10', 'recall@10', 'precision@10', 'ndcg@10', 'mrr@10', 'map@10', 'auc', 'coverage@10', 'novelty@10', 'gini@10'; or 'rmse', 'mae'. */
+  metrics: Record<string, number>;
+  users: number;
+  coldUsers: number;
+  testRows: number;
+}
+
+export interface OptionInfo {
+  name: string;
+  type: 'int' | 'float' | 'bool' | 'choice';
+  default: string;
+  min?: number;
+  max?: number;
+  choices?: string[];
+  doc: string;
+}
+
+export interface LocalRecCore {
+  Dataset: DatasetStatic;
+  Split: SplitStatic;
+  Model: ModelStatic;
+  evaluate(model: Model, split: Split, options?: EvaluateOptions): EvaluationReport;
+  listModels(): { name: string; summary: string; options: OptionInfo[] }[];
+  /** Bytes allocated on the wasm heap (for leak checks). */
+  heapUsedBytes(): number;
+  /** 'wasm-simd128' for the shipped build. */
+  simdPath(): string;
+}
+
+export interface LoadCoreOptions {
+  /** URL of localrec_core.mjs (default: ./wasm/ beside this module). */
+  moduleUrl?: string;
+  /** The .wasm bytes, when the caller has them (no fetch then). */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  locateFile?: (file: string, prefix: string) => string;
+}
+
+/** Loads the core once per moduleUrl (memoized); rejects if the .wasm cannot be loaded. */
+export function loadCore(options?: LoadCoreOptions): Promise<LocalRecCore>;
+
+/** Runs fn, rethrowing the core's errors as LocalRecError. */
+export function wrapErrors<T>(fn: () => T): T;
+
+/** Maps external ids to dense indices; unknown ids are returned in `unknown`, not thrown. */
+export function mapItemIds(catalog: { itemIndex(id: string): number }, ids: Iterable<string | number>): { indices: Int32Array; unknown: string[] };
+
+/** Recommends for a history of external ids. */
+export function recommendForHistory(model: Model, historyIds: Iterable<string | number>, options?: { k?: number; excludeHistory?: boolean }):
+  { items: { id: string; score: number }[]; unknown: string[] };
