@@ -2,9 +2,6 @@
 // and the page makes no request beyond its own files.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 import { serve } from './static_server.mjs';
@@ -26,12 +23,10 @@ function checkScenario(result) {
 
 test('the module works in a Chromium page and in a module worker', async (t) => {
   const server = await serve(repoRoot);
-  const profile = mkdtempSync(join(tmpdir(), 'localrec-chromium-'));
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`] });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });  // playwright gives each launch a fresh profile
   t.after(async () => {
     await browser.close();
     await server.close();
-    rmSync(profile, { recursive: true, force: true });
   });
   const page = await browser.newPage();
   const foreign = [];

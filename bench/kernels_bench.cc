@@ -1,0 +1,157 @@
+// Dense kernel throughput: each SIMD kernel against its scalar reference, and
+// Eigen's GEMM against a scalar one. One JSON line per measurement, e.g.
+//   {"bench":"dot","impl":"simd","n":4096,"gflops":21.3,"path":"wasm-simd128"}
+// Timing: calls are batched (a batch lasts >= 1 ms), batches repeat until a
+// sample lasts >= 0.3 s; the reported figure is the median of 5 samples.
+#include <Eigen/Core>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "linalg/kernels.h"
+
+namespace {
+
+namespace la = localrec::linalg;
+using Clock = std::chrono::steady_clock;
+
+volatile float gSink = 0.0f;  // keeps results alive so calls are not optimized away
+
+double secondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Median over 5 samples of the seconds one call of f takes.
+template <class F>
+double secondsPerCall(F&& f) {
+  f();  // warm up caches and (in wasm) the tiering compiler
+  size_t batch = 1;
+  for (;;) {
+    auto t0 = Clock::now();
+    for (size_t i = 0; i < batch; ++i) f();
+    if (secondsSince(t0) >= 1e-3) break;
+    batch *= 2;
+  }
+  std::vector<double> samples;
+  for (int s = 0; s < 5; ++s) {
+    size_t calls = 0;
+    auto t0 = Clock::now();
+    double elapsed = 0;
+    do {
+      for (size_t i = 0; i < batch; ++i) f();
+      calls += batch;
+      elapsed = secondsSince(t0);
+    } while (elapsed < 0.3);
+    samples.push_back(elapsed / static_cast<double>(calls));
+  }
+  std::sort(samples.begin(), samples.end());
+  return samples[2];
+}
+
+void printGflops(const char* bench, const char* impl, const std::string& shape, double flops, double sec) {
+  std::printf("{\"bench\":\"%s\",\"impl\":\"%s\",%s,\"gflops\":%.3f,\"path\":\"%s\"}\n", bench, impl, shape.c_str(),
+              flops / sec * 1e-9, la::simdPath());
+  std::fflush(stdout);
+}
+
+std::vector<float> randomVector(size_t n, std::mt19937& gen) {
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(gen);
+  return v;
+}
+
+void benchDot(std::mt19937& gen) {
+  const size_t n = 4096;
+  auto a = randomVector(n, gen), b = randomVector(n, gen);
+  const std::string shape = "\"n\":" + std::to_string(n);
+  printGflops("dot", "simd", shape, 2.0 * n, secondsPerCall([&] { gSink = gSink + la::dot(a.data(), b.data(), n); }));
+  printGflops("dot", "scalar", shape, 2.0 * n,
+              secondsPerCall([&] { gSink = gSink + la::scalar::dot(a.data(), b.data(), n); }));
+}
+
+void benchAxpy(std::mt19937& gen) {
+  const size_t n = 4096;
+  auto x = randomVector(n, gen), y = randomVector(n, gen);
+  // A tiny alpha keeps y bounded over millions of calls.
+  const float alpha = 1e-7f;
+  const std::string shape = "\"n\":" + std::to_string(n);
+  printGflops("axpy", "simd", shape, 2.0 * n, secondsPerCall([&] { la::axpy(alpha, x.data(), y.data(), n); }));
+  printGflops("axpy", "scalar", shape, 2.0 * n,
+              secondsPerCall([&] { la::scalar::axpy(alpha, x.data(), y.data(), n); }));
+  gSink = gSink + y[n / 2];
+}
+
+void benchGemv(std::mt19937& gen) {
+  const size_t rows = 2000, cols = 64;
+  auto A = randomVector(rows * cols, gen), x = randomVector(cols, gen);
+  std::vector<float> y(rows);
+  const std::string shape = "\"rows\":" + std::to_string(rows) + ",\"cols\":" + std::to_string(cols);
+  const double flops = 2.0 * rows * cols;
+  printGflops("gemv", "simd", shape, flops, secondsPerCall([&] {
+                la::gemv(A.data(), rows, cols, cols, x.data(), y.data());
+                gSink = gSink + y[7];
+              }));
+  printGflops("gemv", "scalar", shape, flops, secondsPerCall([&] {
+                la::scalar::gemv(A.data(), rows, cols, cols, x.data(), y.data());
+                gSink = gSink + y[7];
+              }));
+}
+
+void benchGemm() {
+  const int m = 256, k = 64, n = 2000;
+  Eigen::MatrixXf A = Eigen::MatrixXf::Random(m, k);
+  Eigen::MatrixXf B = Eigen::MatrixXf::Random(k, n);
+  Eigen::MatrixXf C(m, n);
+  const std::string shape = "\"m\":" + std::to_string(m) + ",\"k\":" + std::to_string(k) + ",\"n\":" + std::to_string(n);
+  const double flops = 2.0 * m * k * n;
+  const double eigenSec = secondsPerCall([&] {
+    C.noalias() = A * B;
+    gSink = gSink + C(3, 5);
+  });
+  std::printf("{\"bench\":\"gemm\",\"impl\":\"eigen\",%s,\"gflops\":%.3f,\"eigen_simd\":\"%s\"}\n", shape.c_str(),
+              flops / eigenSec * 1e-9, Eigen::SimdInstructionSetsInUse());
+  std::fflush(stdout);
+
+  // The scalar reference: one sequential dot per output, over A's rows (a
+  // row-major copy) and B's columns (contiguous in column-major B).
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Ar = A;
+  printGflops("gemm", "scalar", shape, flops, secondsPerCall([&] {
+                for (int j = 0; j < n; ++j)
+                  for (int i = 0; i < m; ++i) C(i, j) = la::scalar::dot(Ar.data() + i * k, B.data() + j * k, k);
+                gSink = gSink + C(3, 5);
+              }));
+}
+
+void benchTopK(std::mt19937& gen) {
+  const size_t n = 10000, k = 10;
+  auto scores = randomVector(n, gen);
+  std::vector<localrec::Index> idx(k);
+  std::vector<float> val(k);
+  auto run = [&](const char* impl, auto fn) {
+    const double sec = secondsPerCall([&] {
+      fn(scores, k, idx.data(), val.data());
+      gSink = gSink + val[0];
+    });
+    std::printf("{\"bench\":\"topk\",\"impl\":\"%s\",\"n\":%zu,\"k\":%zu,\"ns\":%.1f,\"path\":\"%s\"}\n", impl, n, k,
+                sec * 1e9, la::simdPath());
+    std::fflush(stdout);
+  };
+  run("simd", la::topK);
+  run("scalar", la::scalar::topK);
+}
+
+}  // namespace
+
+int main() {
+  std::mt19937 gen(2024);
+  benchDot(gen);
+  benchAxpy(gen);
+  benchGemv(gen);
+  benchGemm();
+  benchTopK(gen);
+  return 0;
+}
