@@ -109,15 +109,14 @@ bool parseInt64(std::string_view s, int64_t& out) {
   const char* const e = p + s.size();
   bool negative = false;
   if (p < e && (*p == '-' || *p == '+')) negative = *p++ == '-';
-  if (p == e) return false;
-  const uint64_t limit = negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
+  if (p == e || e - p > 19) return false;
   uint64_t v = 0;
   for (; p < e; ++p) {
     if (!isDigit(*p)) return false;
-    const uint64_t d = static_cast<uint64_t>(*p - '0');
-    if (v > (limit - d) / 10) return false;
-    v = v * 10 + d;
+    v = v * 10 + static_cast<uint64_t>(*p - '0');  // 19 digits cannot wrap a uint64
   }
+  const uint64_t limit = negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
+  if (v > limit) return false;
   out = negative ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
   return true;
 }
@@ -145,14 +144,18 @@ class RecordScanner {
  public:
   RecordScanner(std::string_view text, std::string_view delimiter, bool quotes, const std::string& source)
       : p_(text.data()), end_(text.data() + text.size()), delimiter_(delimiter), quotes_(quotes),
-        source_(source) {}
+        source_(source) {
+    stop_['\n'] = stop_['\r'] = 1;
+    stop_[static_cast<unsigned char>(delimiter[0])] = 1;
+  }
 
   bool next(std::vector<std::string_view>& fields) {
     while (p_ < end_) {
-      fields.clear();
       recordLine_ = line_;
-      const bool anyQuoted = parseRecord(fields);
-      if (fields.size() == 1 && fields[0].empty() && !anyQuoted) continue;
+      size_t count = 0;
+      const bool anyQuoted = parseRecord(fields, count);
+      fields.resize(count);
+      if (count == 1 && fields[0].empty() && !anyQuoted) continue;
       return true;
     }
     return false;
@@ -162,50 +165,66 @@ class RecordScanner {
   const char* position() const { return p_; }
 
  private:
-  // Returns whether any field was quoted (so '""' alone is not an empty line).
-  bool parseRecord(std::vector<std::string_view>& fields) {
+  static std::string_view trimmed(const char* b, const char* e) {
+    while (b < e && (*b == ' ' || *b == '\t')) ++b;
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t')) --e;
+    return {b, static_cast<size_t>(e - b)};
+  }
+
+  // Fills fields[0, count) (growing the vector only when a record is wider than
+  // any before); returns whether any field was quoted (so '""' alone is not a
+  // blank line). Works on a local cursor: the hot loop must not store p_ per byte.
+  bool parseRecord(std::vector<std::string_view>& fields, size_t& count) {
     bool anyQuoted = false;
     const char d0 = delimiter_[0];
     const bool twoChar = delimiter_.size() == 2;
     const char d1 = twoChar ? delimiter_[1] : '\0';
+    const char* p = p_;
+    const char* const end = end_;
     for (;;) {
-      if (quotes_ && p_ < end_ && *p_ == '"') {
-        fields.push_back(parseQuoted(fields.size()));
+      std::string_view field;
+      if (quotes_ && p < end && *p == '"') {
+        p_ = p;
+        field = parseQuoted(count);
+        p = p_;
         anyQuoted = true;
-        while (p_ < end_ && (*p_ == ' ' || (*p_ == '\t' && d0 != '\t'))) ++p_;
-        if (p_ < end_ && *p_ != '\n' && *p_ != '\r' && !atDelimiter(d0, d1, twoChar))
-          fail<ParseError>(source_, ":", line_, ": field ", fields.size(),
-                           ": unexpected character after the closing quote");
+        while (p < end && (*p == ' ' || (*p == '\t' && d0 != '\t'))) ++p;
+        if (p < end && *p != '\n' && *p != '\r' && !(*p == d0 && (!twoChar || (p + 1 < end && p[1] == d1))))
+          fail<ParseError>(source_, ":", line_, ": field ", count + 1, ": unexpected character after the closing quote");
       } else {
-        const char* start = p_;
-        if (!twoChar) {
-          while (p_ < end_ && *p_ != d0 && *p_ != '\n' && *p_ != '\r') ++p_;
-        } else {
-          while (p_ < end_ && *p_ != '\n' && *p_ != '\r' && !(*p_ == d0 && p_ + 1 < end_ && p_[1] == d1)) ++p_;
+        const char* start = p;
+        for (;;) {
+          while (p < end && !stop_[static_cast<unsigned char>(*p)]) ++p;
+          // A lone ':' is data when the delimiter is "::".
+          if (twoChar && p < end && *p == d0 && !(p + 1 < end && p[1] == d1)) {
+            ++p;
+            continue;
+          }
+          break;
         }
-        fields.push_back(trim(std::string_view(start, static_cast<size_t>(p_ - start))));
+        field = trimmed(start, p);
       }
-      if (p_ >= end_) return anyQuoted;
-      if (*p_ == '\n') {
-        ++p_;
+      if (count == fields.size()) fields.emplace_back();
+      fields[count++] = field;
+      if (p >= end) break;
+      if (*p == '\n') {
+        ++p;
         ++line_;
-        return anyQuoted;
+        break;
       }
-      if (*p_ == '\r') {
-        ++p_;
-        if (p_ < end_ && *p_ == '\n') ++p_;
+      if (*p == '\r') {
+        ++p;
+        if (p < end && *p == '\n') ++p;
         ++line_;
-        return anyQuoted;
+        break;
       }
-      p_ += delimiter_.size();
+      p += delimiter_.size();
     }
+    p_ = p;
+    return anyQuoted;
   }
 
-  bool atDelimiter(char d0, char d1, bool twoChar) const {
-    if (*p_ != d0) return false;
-    return !twoChar || (p_ + 1 < end_ && p_[1] == d1);
-  }
-
+  // Reads the quoted field at p_ and leaves p_ after its closing quote.
   std::string_view parseQuoted(size_t fieldIndex) {
     const size_t startLine = line_;
     const char* segment = ++p_;
@@ -240,6 +259,7 @@ class RecordScanner {
   const std::string& source_;
   size_t line_ = 1;
   size_t recordLine_ = 1;
+  unsigned char stop_[256] = {};     // bytes that end an unquoted field
   std::deque<std::string> scratch_;  // deque: growing it keeps earlier strings in place
 };
 
@@ -279,10 +299,21 @@ class IdResolver {
   explicit IdResolver(const IdMap& base) : base_(base), baseSize_(base.size()) {}
 
   Index resolve(std::string_view key) {
+    // Canonical decimal ids ("0", "17", not "017" or "+17") name one string
+    // each, so a direct table by value skips hashing for the usual numeric ids.
+    const int64_t value = canonicalSmallInt(key);
+    if (value >= 0) {
+      if (static_cast<size_t>(value) < byValue_.size() && byValue_[static_cast<size_t>(value)] >= 0)
+        return byValue_[static_cast<size_t>(value)];
+      const Index id = lookup(key);
+      if (static_cast<size_t>(value) >= byValue_.size())
+        byValue_.resize(std::max(static_cast<size_t>(value) + 1, byValue_.size() * 2), -1);
+      byValue_[static_cast<size_t>(value)] = id;
+      return id;
+    }
     // Files are usually grouped by user, so the previous key is a cheap first guess.
     if (haveLast_ && key == std::string_view(last_)) return lastId_;
-    Index id = baseSize_ > 0 ? base_.find(key) : -1;
-    if (id < 0) id = baseSize_ + added_.getOrAdd(key);
+    const Index id = lookup(key);
     last_.assign(key.data(), key.size());
     lastId_ = id;
     haveLast_ = true;
@@ -291,9 +322,28 @@ class IdResolver {
   IdMap& added() { return added_; }
 
  private:
+  static constexpr int64_t kMaxDirect = int64_t{1} << 22;  // table of at most 16 MB
+
+  // The value of a canonical decimal below kMaxDirect, else -1.
+  static int64_t canonicalSmallInt(std::string_view s) {
+    if (s.empty() || s.size() > 7 || (s[0] == '0' && s.size() > 1)) return -1;
+    int64_t v = 0;
+    for (char c : s) {
+      if (!isDigit(c)) return -1;
+      v = v * 10 + (c - '0');
+    }
+    return v < kMaxDirect ? v : -1;
+  }
+
+  Index lookup(std::string_view key) {
+    const Index id = baseSize_ > 0 ? base_.find(key) : -1;
+    return id >= 0 ? id : baseSize_ + added_.getOrAdd(key);
+  }
+
   const IdMap& base_;
   Index baseSize_;
   IdMap added_;
+  std::vector<Index> byValue_;
   std::string last_;
   Index lastId_ = -1;
   bool haveLast_ = false;

@@ -2,12 +2,17 @@
 //
 // Ranking task: for each test user, history = their train rows (by time, then
 // file order); the model scores the whole catalog; items in the history are
-// excluded; the user's test items are the relevant set. Ties are broken
-// pessimistically: a relevant item ranks after every non-relevant item with an
-// equal score (among tied relevant items, by item id). A test user with no
-// train rows scores zero on every ranking metric and is counted in
-// `coldUsers`. With `sampledNegatives` > 0 (on request only), each relevant
-// item is ranked against that many sampled unseen, non-relevant items instead.
+// excluded; the user's distinct test items not in the history are the relevant
+// set (a user left with none is skipped and counted in `skippedUsers`). Ties are
+// broken pessimistically: a relevant item ranks after every non-relevant item
+// with an equal score (among tied relevant items, by item id). A test user with
+// no train rows (or an id beyond the train matrix) is never scored, scores zero
+// on every per-list metric, stays in the averages and is counted in
+// `coldUsers`. With `sampledNegatives` > 0 (on request only), the user's
+// relevant items are ranked against one seeded sample of that many distinct
+// unseen, non-relevant items instead (all of them if there are fewer).
+// Catalog metrics (coverage, novelty, gini, diversity) use each scored user's
+// top-K list (linalg::topK: ties by lower index). Definitions: docs/metrics.md.
 //
 // Rating task: every test row's value is compared with the model's score for
 // that item given the user's history (RMSE, MAE); the model must predict ratings.

@@ -78,11 +78,12 @@ size_t topKSmall(const float* s, size_t n, size_t k, Index* outIndices, float* o
   std::array<float, kSmallK> bs;  // descending; ties keep insertion (= index) order
   std::array<Index, kSmallK> bi;
   size_t count = 0;
+  const size_t last = std::min(k, kSmallK) - 1;  // k >= 1 here; min() tells the compiler too
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   scan(
-      s, n, [&] { return count < k ? kNegInf : bs[k - 1]; },
+      s, n, [&] { return count <= last ? kNegInf : bs[last]; },
       [&](size_t i, float v) {
-        size_t pos = count < k ? count++ : k - 1;
+        size_t pos = count <= last ? count++ : last;
         // Strict '<' keeps an equal earlier score ahead of the newcomer.
         while (pos > 0 && bs[pos - 1] < v) {
           bs[pos] = bs[pos - 1];

@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
-import { serve } from './static_server.mjs';
+import { serve } from '../../scripts/serve.mjs';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -45,4 +45,27 @@ test('the module works in a Chromium page and in a module worker', async (t) => 
   for (const path of server.requests) {
     assert.match(path, /^\/(tests\/e2e\/pages\/|web\/lib\/)/, `unexpected request ${path}`);
   }
+});
+
+test('the demo page trains in the tab and recommends from a pick', async (t) => {
+  const server = await serve(repoRoot);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+  t.after(async () => {
+    await browser.close();
+    await server.close();
+  });
+  const page = await browser.newPage();
+  const foreign = [];
+  page.on('request', (req) => { if (!req.url().startsWith(server.url)) foreign.push(req.url()); });
+  await page.goto(`${server.url}/web/demo/`);
+  await page.waitForFunction(() => window.demoReady || window.demoError, null, { timeout: 60000 });
+  assert.equal(await page.evaluate(() => window.demoError), undefined);
+  // Empty history: the most-rated movie leads. After picking it, it is no longer recommended.
+  assert.match(await page.textContent('#recommendations li:first-child'), /Forrest Gump/);
+  await page.fill('#search', 'forrest gump');
+  await page.click('#matches li:first-child');
+  assert.match(await page.textContent('#history'), /Forrest Gump/);
+  assert.equal(await page.locator('#recommendations li').count(), 10);
+  assert.match(await page.textContent('#recommendations li:first-child'), /Shawshank Redemption/);
+  assert.deepEqual(foreign, []);
 });

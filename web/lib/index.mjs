@@ -48,8 +48,14 @@ export class LocalRecError extends Error {
 const CLASSES = ['Dataset', 'Split', 'Model'];
 const FUNCTIONS = ['evaluate', 'listModels', 'simdPath', 'heapUsedBytes'];
 
+// Embind checks the exact argument count; these exports take a trailing optional
+// argument (an options object or a callback) that the C++ side accepts as undefined.
+const ARITY = { 'Model.fit': 2, 'Model.recommend': 2, 'Model.create': 2, evaluate: 3 };
+
 function checkedCore(core) {
-  const check = (fn) => function checked(...args) {
+  const check = (fn, name) => function checked(...args) {
+    const arity = ARITY[name];
+    if (arity !== undefined && args.length < arity) args = [...args, ...Array(arity - args.length).fill(undefined)];
     // A progress callback that throws would unwind through wasm: catch it, cancel, rethrow after.
     let callbackError;
     const safeArgs = args.map((arg) => safeCallbacks(arg, (e) => { callbackError ??= e; }));
@@ -64,15 +70,15 @@ function checkedCore(core) {
     for (const key of Object.getOwnPropertyNames(cls.prototype)) {
       const desc = Object.getOwnPropertyDescriptor(cls.prototype, key);
       if (key !== 'constructor' && typeof desc.value === 'function' && !EMBIND_HANDLE_METHODS.has(key)) {
-        cls.prototype[key] = check(desc.value);
+        cls.prototype[key] = check(desc.value, `${name}.${key}`);
       }
     }
     for (const key of Object.getOwnPropertyNames(cls)) {
       const desc = Object.getOwnPropertyDescriptor(cls, key);
-      if (typeof desc.value === 'function' && desc.writable) cls[key] = check(desc.value);
+      if (typeof desc.value === 'function' && desc.writable) cls[key] = check(desc.value, `${name}.${key}`);
     }
   }
-  for (const name of FUNCTIONS) core[name] = check(core[name]);
+  for (const name of FUNCTIONS) core[name] = check(core[name], name);
   return core;
 }
 

@@ -1,0 +1,111 @@
+// The speed peer: TensorFlow.js `tfjs-backend-wasm` (XNNPACK) matMul on the same
+// GEMM shape as bench/kernels_bench.cc (256x64 times 64x2000), single thread,
+// with the SIMD binary. Prints JSON lines like the C++ benches:
+//   {"bench":"gemm","impl":"tfjs-wasm","m":256,"k":64,"n":2000,"gflops":..}
+//
+// Two measurements:
+//  - "tfjs-wasm" (compute only): the wasm backend runs each kernel synchronously
+//    when matMul is called, so we time a loop of matMul calls (each previous
+//    result disposed, which frees without syncing) and end the loop with one
+//    dataSync() on the last result. Nothing is subtracted: the single readback
+//    is amortized over the batch.
+//  - "tfjs-wasm+dataSync": every call is matMul followed by dataSync() (the
+//    2 MB result copied out to JS), as a caller that needs the numbers pays.
+// Each figure: batches repeat until a sample lasts >= 0.3 s; median of 5 samples.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
+
+const M = 256;
+const K = 64;
+const N = 2000;
+const FLOPS = 2 * M * K * N;
+
+async function initBackend() {
+  // The .wasm files ship in the package's dist folder, beside its main script.
+  // Map only the SIMD binary to a real file: if the backend picked the scalar or
+  // the threaded one, loading fails instead of silently measuring something else.
+  const require = createRequire(import.meta.url);
+  const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  const missing = '/nonexistent/only-the-single-thread-simd-build-is-allowed.wasm';
+  tfwasm.setWasmPaths({
+    'tfjs-backend-wasm.wasm': missing,
+    'tfjs-backend-wasm-simd.wasm': path.join(dist, 'tfjs-backend-wasm-simd.wasm'),
+    'tfjs-backend-wasm-threaded-simd.wasm': missing,
+  });
+  tfwasm.setThreadsCount(1);
+  // Single thread: the threaded build would otherwise be chosen where workers exist.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) {
+    throw new Error('tfjs_matmul: this runtime has no WebAssembly SIMD; the peer number would be meaningless');
+  }
+  if (!(await tf.setBackend('wasm'))) throw new Error('tfjs_matmul: the wasm backend failed to initialize');
+  await tf.ready();
+  if (tf.getBackend() !== 'wasm') throw new Error(`tfjs_matmul: backend is ${tf.getBackend()}, expected wasm`);
+  return { threads: tfwasm.getThreadsCount() };
+}
+
+// Median over 5 samples of the seconds per call of fn(batch), which runs batch calls.
+function secondsPerCall(fn) {
+  fn(1);  // warm up
+  let batch = 1;
+  for (;;) {
+    const t0 = performance.now();
+    fn(batch);
+    if (performance.now() - t0 >= 1) break;
+    batch *= 2;
+  }
+  const samples = [];
+  for (let s = 0; s < 5; ++s) {
+    let calls = 0;
+    const t0 = performance.now();
+    let elapsed = 0;
+    do {
+      fn(batch);
+      calls += batch;
+      elapsed = (performance.now() - t0) / 1000;
+    } while (elapsed < 0.3);
+    samples.push(elapsed / calls);
+  }
+  samples.sort((x, y) => x - y);
+  return samples[2];
+}
+
+async function main() {
+  const { threads } = await initBackend();
+  const a = tf.randomUniform([M, K], -1, 1, 'float32', 1);
+  const b = tf.randomUniform([K, N], -1, 1, 'float32', 2);
+  let sink = 0;
+
+  const computeOnly = secondsPerCall((batch) => {
+    let c = null;
+    for (let i = 0; i < batch; ++i) {
+      if (c) c.dispose();
+      c = tf.matMul(a, b);
+    }
+    sink += c.dataSync()[0];
+    c.dispose();
+  });
+  const withSync = secondsPerCall((batch) => {
+    for (let i = 0; i < batch; ++i) {
+      const c = tf.matMul(a, b);
+      sink += c.dataSync()[0];
+      c.dispose();
+    }
+  });
+
+  const common = { m: M, k: K, n: N };
+  const extra = { threads, simd: true, tfjs: tf.version_core };
+  for (const [impl, sec] of [['tfjs-wasm', computeOnly], ['tfjs-wasm+dataSync', withSync]]) {
+    console.log(JSON.stringify({ bench: 'gemm', impl, ...common, gflops: +(FLOPS / sec * 1e-9).toFixed(3), ...extra }));
+  }
+  a.dispose();
+  b.dispose();
+  if (!Number.isFinite(sink)) console.error('tfjs_matmul: non-finite result');
+}
+
+main().catch((e) => {
+  console.error(e?.stack ?? e?.message ?? String(e));
+  process.exit(1);
+});
