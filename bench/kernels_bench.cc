@@ -150,12 +150,19 @@ void benchTopK(std::mt19937& gen) {
 
 }  // namespace
 
-int main() {
+// Optional arguments name the benchmarks to run (dot axpy gemv gemm topk); none runs all.
+int main(int argc, char** argv) {
+  auto wanted = [&](const char* name) {
+    if (argc < 2) return true;
+    for (int i = 1; i < argc; ++i)
+      if (std::string(argv[i]) == name) return true;
+    return false;
+  };
   std::mt19937 gen(2024);
-  benchDot(gen);
-  benchAxpy(gen);
-  benchGemv(gen);
-  benchGemm();
-  benchTopK(gen);
+  if (wanted("dot")) benchDot(gen);
+  if (wanted("axpy")) benchAxpy(gen);
+  if (wanted("gemv")) benchGemv(gen);
+  if (wanted("gemm")) benchGemm();
+  if (wanted("topk")) benchTopK(gen);
   return 0;
 }

@@ -37,3 +37,9 @@ function(localrec_node_executable target)
     set_target_properties(${target} PROPERTIES SUFFIX ".js")
   endif()
 endfunction()
+
+if(EMSCRIPTEN)
+  # The repo's package.json says "type": "module"; the node runners above are
+  # CommonJS .js files, so mark the build tree as CommonJS for node.
+  file(WRITE ${CMAKE_BINARY_DIR}/package.json "{ \"type\": \"commonjs\" }\n")
+endif()

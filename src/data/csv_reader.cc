@@ -18,16 +18,16 @@ constexpr const char* kFormatList = "auto, movielens, ml100k, ml1m, csv";
 
 // Column roles a header may name, compared after normalizeName() (lowercase, no
 // '_', '-', ' ', '.'), so "user_id", "User ID" and "userId" all match "userid".
-constexpr const char* kUserNames[] = {"userid",     "user",      "uid",      "customerid", "customer",
-                                      "visitorid",  "reviewerid", "memberid", "accountid",  "clientid",
-                                      "personid",   "sessionid"};
-constexpr const char* kItemNames[] = {"movieid", "itemid",    "item",   "iid",     "productid", "product",
-                                      "movie",   "asin",      "trackid", "songid", "bookid",    "isbn",
-                                      "articleid", "contentid", "sku"};
-constexpr const char* kRatingNames[] = {"rating", "value", "score",     "stars", "weight",
+constexpr const char* kUserNames[] = {"userid",    "user",      "uid",        "customerid",
+                                      "customer",  "visitorid", "reviewerid", "memberid",
+                                      "accountid", "clientid",  "personid",   "sessionid"};
+constexpr const char* kItemNames[] = {"movieid", "itemid", "item",      "iid",       "productid",
+                                      "product", "movie",  "asin",      "trackid",   "songid",
+                                      "bookid",  "isbn",   "articleid", "contentid", "sku"};
+constexpr const char* kRatingNames[] = {"rating", "value", "score",     "stars",     "weight",
                                         "count",  "plays", "playcount", "preference"};
-constexpr const char* kTimeNames[] = {"timestamp", "time", "ts", "unixtime", "unixreviewtime", "epoch",
-                                      "eventtime"};
+constexpr const char* kTimeNames[] = {"timestamp",      "time",  "ts",       "unixtime",
+                                      "unixreviewtime", "epoch", "eventtime"};
 
 constexpr const char* kHeaderHelp =
     "user (userId, user_id, user, uid, customer_id, ...), item (movieId, item_id, item, product_id, "
@@ -143,7 +143,10 @@ bool nameIn(const std::string& name, const char* const (&list)[N]) {
 class RecordScanner {
  public:
   RecordScanner(std::string_view text, std::string_view delimiter, bool quotes, const std::string& source)
-      : p_(text.data()), end_(text.data() + text.size()), delimiter_(delimiter), quotes_(quotes),
+      : p_(text.data()),
+        end_(text.data() + text.size()),
+        delimiter_(delimiter),
+        quotes_(quotes),
         source_(source) {
     stop_['\n'] = stop_['\r'] = 1;
     stop_[static_cast<unsigned char>(delimiter[0])] = 1;
@@ -190,7 +193,8 @@ class RecordScanner {
         anyQuoted = true;
         while (p < end && (*p == ' ' || (*p == '\t' && d0 != '\t'))) ++p;
         if (p < end && *p != '\n' && *p != '\r' && !(*p == d0 && (!twoChar || (p + 1 < end && p[1] == d1))))
-          fail<ParseError>(source_, ":", line_, ": field ", count + 1, ": unexpected character after the closing quote");
+          fail<ParseError>(source_, ":", line_, ": field ", count + 1,
+                           ": unexpected character after the closing quote");
       } else {
         const char* start = p;
         for (;;) {
@@ -423,8 +427,10 @@ bool readHeader(const std::vector<std::string_view>& fields, Layout& layout, con
     }
   }
   if (!any) return false;
-  if (user < 0) fail<ParseError>(source, ":", line, ": the header names no user column; expected ", kHeaderHelp);
-  if (item < 0) fail<ParseError>(source, ":", line, ": the header names no item column; expected ", kHeaderHelp);
+  if (user < 0)
+    fail<ParseError>(source, ":", line, ": the header names no user column; expected ", kHeaderHelp);
+  if (item < 0)
+    fail<ParseError>(source, ":", line, ": the header names no item column; expected ", kHeaderHelp);
   layout.numFields = fields.size();
   layout.userCol = user;
   layout.itemCol = item;
@@ -454,11 +460,16 @@ CsvFormat parseCsvFormat(std::string_view name) {
 
 const char* csvFormatName(CsvFormat format) {
   switch (format) {
-    case CsvFormat::Auto: return "auto";
-    case CsvFormat::MovieLens: return "movielens";
-    case CsvFormat::Ml100k: return "ml100k";
-    case CsvFormat::Ml1m: return "ml1m";
-    case CsvFormat::Csv: return "csv";
+    case CsvFormat::Auto:
+      return "auto";
+    case CsvFormat::MovieLens:
+      return "movielens";
+    case CsvFormat::Ml100k:
+      return "ml100k";
+    case CsvFormat::Ml1m:
+      return "ml1m";
+    case CsvFormat::Csv:
+      return "csv";
   }
   return "unknown";
 }
@@ -466,24 +477,33 @@ const char* csvFormatName(CsvFormat format) {
 void readInteractions(std::string_view text, const std::string& source, const CsvOptions& options,
                       Dataset& into) {
   if (!(options.minValue <= options.maxValue))
-    fail<InvalidArgument>("CsvOptions: minValue (", options.minValue, ") must be <= maxValue (", options.maxValue,
-                          ")");
+    fail<InvalidArgument>("CsvOptions: minValue (", options.minValue, ") must be <= maxValue (",
+                          options.maxValue, ")");
   if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF &&
       static_cast<unsigned char>(text[1]) == 0xBB && static_cast<unsigned char>(text[2]) == 0xBF)
     text.remove_prefix(3);
 
   const std::string_view firstLine = firstNonBlankLine(text);
   if (firstLine.empty()) fail<ParseError>("no interactions in ", source);
-  const size_t firstLineNo =
-      1 + static_cast<size_t>(std::count(text.data(), firstLine.data(), '\n'));
+  const size_t firstLineNo = 1 + static_cast<size_t>(std::count(text.data(), firstLine.data(), '\n'));
 
   CsvFormat format = options.format == CsvFormat::Auto ? detectFormat(firstLine) : options.format;
   Layout layout;
   switch (format) {
-    case CsvFormat::Ml100k: layout = positional("\t", false, 4); break;
-    case CsvFormat::Ml1m: layout = positional("::", false, 4); break;
-    case CsvFormat::MovieLens: layout.delimiter = ","; layout.quotes = true; break;
-    default: layout.delimiter = detectDelimiter(firstLine, source, firstLineNo); layout.quotes = true; break;
+    case CsvFormat::Ml100k:
+      layout = positional("\t", false, 4);
+      break;
+    case CsvFormat::Ml1m:
+      layout = positional("::", false, 4);
+      break;
+    case CsvFormat::MovieLens:
+      layout.delimiter = ",";
+      layout.quotes = true;
+      break;
+    default:
+      layout.delimiter = detectDelimiter(firstLine, source, firstLineNo);
+      layout.quotes = true;
+      break;
   }
   const bool generic = format == CsvFormat::MovieLens || format == CsvFormat::Csv;
 
@@ -495,12 +515,14 @@ void readInteractions(std::string_view text, const std::string& source, const Cs
     if (readHeader(fields, layout, source, scanner.line())) {
       pending = false;
     } else if (format == CsvFormat::MovieLens) {
-      fail<ParseError>(source, ":", scanner.line(), ": expected the MovieLens header userId,movieId,rating,timestamp");
+      fail<ParseError>(source, ":", scanner.line(),
+                       ": expected the MovieLens header userId,movieId,rating,timestamp");
     } else {
       double v;
       if (fields.size() >= 3 && !parseNumber(fields[2], v))
         fail<ParseError>(source, ":", scanner.line(),
-                         ": the first line looks like a header but names no known column; expected ", kHeaderHelp);
+                         ": the first line looks like a header but names no known column; expected ",
+                         kHeaderHelp);
       if (fields.size() < 2 || fields.size() > 4)
         fail<ParseError>(source, ":", scanner.line(),
                          ": without a header a line has 2 to 4 fields (user,item[,rating][,timestamp]), got ",
@@ -530,7 +552,8 @@ void readInteractions(std::string_view text, const std::string& source, const Cs
     if (hasRatings) {
       const std::string_view f = fields[layout.ratingCol];
       double v;
-      if (!parseNumber(f, v)) failField(source, line, layout.ratingCol, "rating", shown(f), " is not a number");
+      if (!parseNumber(f, v))
+        failField(source, line, layout.ratingCol, "rating", shown(f), " is not a number");
       if (!std::isfinite(v)) failField(source, line, layout.ratingCol, "rating", shown(f), " is not finite");
       if (v < options.minValue || v > options.maxValue)
         failField(source, line, layout.ratingCol, "rating", shown(f), " is outside [", options.minValue, ", ",
@@ -566,7 +589,8 @@ void readInteractions(std::string_view text, const std::string& source, const Cs
     for (const std::string& id : users.added().ids()) into.users.getOrAdd(id);
     for (const std::string& id : items.added().ids()) into.items.getOrAdd(id);
     into.rows.reserve(into.rows.size() + rows.size());
-    for (size_t r = 0; r < rows.size(); ++r) into.rows.push(rows.users[r], rows.items[r], rows.values[r], rows.times[r]);
+    for (size_t r = 0; r < rows.size(); ++r)
+      into.rows.push(rows.users[r], rows.items[r], rows.values[r], rows.times[r]);
   }
   into.hasRatings = wasEmpty ? hasRatings : into.hasRatings && hasRatings;
   into.hasTimestamps = wasEmpty ? hasTimes : into.hasTimestamps && hasTimes;

@@ -85,7 +85,8 @@ Interactions dedupe(const Interactions& rows, DuplicatePolicy policy) {
         sums[slot] += rows.values[r];
         latest[slot] = std::max(latest[slot], rows.times[r]);
         break;
-      case DuplicatePolicy::Keep: break;
+      case DuplicatePolicy::Keep:
+        break;
     }
   }
   Interactions out;
@@ -102,15 +103,17 @@ Interactions dedupe(const Interactions& rows, DuplicatePolicy policy) {
 
 Interactions kcore(const Interactions& rows, int minUserInteractions, int minItemInteractions) {
   if (minUserInteractions < 0 || minItemInteractions < 0)
-    fail<InvalidArgument>("kcore: minimum interactions must be >= 0, got users ", minUserInteractions, ", items ",
-                          minItemInteractions);
+    fail<InvalidArgument>("kcore: minimum interactions must be >= 0, got users ", minUserInteractions,
+                          ", items ", minItemInteractions);
   const Index numUsers = idBound(rows.users, "user");
   const Index numItems = idBound(rows.items, "item");
   const Groups byUser = groupRows(rows.users, numUsers);
   const Groups byItem = groupRows(rows.items, numItems);
   std::vector<int64_t> userDegree(static_cast<size_t>(numUsers)), itemDegree(static_cast<size_t>(numItems));
-  for (Index u = 0; u < numUsers; ++u) userDegree[u] = static_cast<int64_t>(byUser.start[u + 1] - byUser.start[u]);
-  for (Index i = 0; i < numItems; ++i) itemDegree[i] = static_cast<int64_t>(byItem.start[i + 1] - byItem.start[i]);
+  for (Index u = 0; u < numUsers; ++u)
+    userDegree[u] = static_cast<int64_t>(byUser.start[u + 1] - byUser.start[u]);
+  for (Index i = 0; i < numItems; ++i)
+    itemDegree[i] = static_cast<int64_t>(byItem.start[i + 1] - byItem.start[i]);
 
   // Peeling: removing a user or item lowers its neighbours' degrees, which may
   // queue them in turn; the fixed point is the same as repeated full passes.

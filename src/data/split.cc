@@ -22,7 +22,8 @@ void checkUsers(const Interactions& rows, Index numUsers, const char* what) {
   if (numUsers < 0) fail<InvalidArgument>(what, ": numUsers must be >= 0, got ", numUsers);
   for (size_t r = 0; r < rows.size(); ++r)
     if (rows.users[r] < 0 || rows.users[r] >= numUsers)
-      fail<InvalidArgument>(what, ": interaction ", r, " has user ", rows.users[r], " outside [0, ", numUsers, ")");
+      fail<InvalidArgument>(what, ": interaction ", r, " has user ", rows.users[r], " outside [0, ", numUsers,
+                            ")");
 }
 
 void checkFraction(double fraction, const char* what) {
@@ -87,8 +88,10 @@ Split temporalSplit(const Interactions& rows, double trainFraction) {
   const size_t n = rows.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rows.times[a] < rows.times[b]; });
-  const size_t numTrain = std::min(n, static_cast<size_t>(std::llround(trainFraction * static_cast<double>(n))));
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return rows.times[a] < rows.times[b]; });
+  const size_t numTrain =
+      std::min(n, static_cast<size_t>(std::llround(trainFraction * static_cast<double>(n))));
   std::vector<char> isTest(n, 0);
   for (size_t k = numTrain; k < n; ++k) isTest[order[k]] = 1;
   return partition(rows, isTest);
@@ -125,7 +128,9 @@ Split kfoldSplit(const Interactions& rows, int k, int fold, uint64_t seed) {
 }
 
 Split splitBySpec(const Interactions& rows, Index numUsers, std::string_view spec, uint64_t seed) {
-  const auto invalid = [&]() { fail<InvalidArgument>("invalid split '", spec, "'; expected one of ", kSpecForms); };
+  const auto invalid = [&]() {
+    fail<InvalidArgument>("invalid split '", spec, "'; expected one of ", kSpecForms);
+  };
   if (spec == "leave-last-out") return leaveLastOut(rows, numUsers);
   const size_t colon = spec.find(':');
   if (colon == std::string_view::npos) invalid();
@@ -140,7 +145,8 @@ Split splitBySpec(const Interactions& rows, Index numUsers, std::string_view spe
     const size_t second = rest.find(':');
     int k = 0, fold = 0;
     if (!parseInt(rest.substr(0, second), k) || k < 2 || k > 100) invalid();
-    if (second != std::string_view::npos && (!parseInt(rest.substr(second + 1), fold) || fold >= k)) invalid();
+    if (second != std::string_view::npos && (!parseInt(rest.substr(second + 1), fold) || fold >= k))
+      invalid();
     return kfoldSplit(rows, k, fold, seed);
   }
   invalid();

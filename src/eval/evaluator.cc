@@ -81,7 +81,8 @@ void validate(const Recommender& model, const InteractionMatrix& train, const In
                           " items but the train matrix has ", train.numItems(),
                           "; pass the matrix the model was fitted on");
   if (!options.itemFeatures.empty() || options.featureDim != 0) {
-    const size_t expected = static_cast<size_t>(train.numItems()) * static_cast<size_t>(std::max(0, options.featureDim));
+    const size_t expected =
+        static_cast<size_t>(train.numItems()) * static_cast<size_t>(std::max(0, options.featureDim));
     if (options.featureDim <= 0 || options.itemFeatures.size() != expected)
       fail<InvalidArgument>("evaluate: itemFeatures has ", options.itemFeatures.size(),
                             " floats with featureDim ", options.featureDim, "; expected featureDim > 0 and ",
@@ -95,7 +96,8 @@ void validate(const Recommender& model, const InteractionMatrix& train, const In
     fail<InvalidArgument>("evaluate: the rating task needs a value per test row; got ", test.values.size(),
                           " values for ", n, " rows");
   for (size_t r = 0; r < n; ++r) {
-    if (test.users[r] < 0) fail<InvalidArgument>("evaluate: test row ", r, ": negative user id ", test.users[r]);
+    if (test.users[r] < 0)
+      fail<InvalidArgument>("evaluate: test row ", r, ": negative user id ", test.users[r]);
     if (test.items[r] < 0 || test.items[r] >= train.numItems())
       fail<InvalidArgument>("evaluate: test row ", r, ": item ", test.items[r], " outside the catalog [0, ",
                             train.numItems(), ")");
@@ -144,7 +146,8 @@ class RankingRun {
     }
   }
 
-  void evaluateUser(Index user, size_t begin, size_t end, const std::vector<size_t>& rows, EvalReport& report) {
+  void evaluateUser(Index user, size_t begin, size_t end, const std::vector<size_t>& rows,
+                    EvalReport& report) {
     const History history = historyOf(train_, user);
     if (history.empty()) {
       // Cold: never scored, a miss on every per-list metric, still in the averages.
@@ -209,7 +212,8 @@ class RankingRun {
 
  private:
   const float* feature(Index item) const {
-    return options_.itemFeatures.data() + static_cast<size_t>(item) * static_cast<size_t>(options_.featureDim);
+    return options_.itemFeatures.data() +
+           static_cast<size_t>(item) * static_cast<size_t>(options_.featureDim);
   }
 
   // Bucket b of a candidate score: it is counted ahead of relevant items b, b+1, ...
@@ -277,7 +281,8 @@ class RankingRun {
   // The user's top-K list (usual tie rule: lower index first) for the catalog metrics.
   void recordTopK() {
     for (Index h : seen_) scores_[h] = kNegInf;
-    const size_t count = linalg::topK(scores_, static_cast<size_t>(options_.k), topIndices_.data(), topScores_.data());
+    const size_t count =
+        linalg::topK(scores_, static_cast<size_t>(options_.k), topIndices_.data(), topScores_.data());
     for (size_t r = 0; r < count; ++r) {
       ++recommended_[topIndices_[r]];
       novelty_ += selfInformation_[topIndices_[r]];
@@ -333,7 +338,8 @@ class RankingRun {
 };
 
 void evaluateRanking(const Recommender& model, const InteractionMatrix& train, const Interactions& test,
-                     const EvalOptions& options, const TestGroups& groups, Progress& progress, EvalReport& report) {
+                     const EvalOptions& options, const TestGroups& groups, Progress& progress,
+                     EvalReport& report) {
   RankingRun run(model, train, test, options);
   Ticker ticker(progress, groups.users.size());
   for (const UserRows& g : groups.users) {

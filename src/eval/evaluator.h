@@ -47,8 +47,8 @@ struct EvalReport {
   // "auc", "coverage@K", "novelty@K", "gini@K", and "diversity@K" with features.
   // Rating: "rmse", "mae".
   std::map<std::string, double> metrics;
-  int users = 0;       // test users evaluated (including cold ones)
-  int coldUsers = 0;   // test users without train rows (counted as misses)
+  int users = 0;      // test users evaluated (including cold ones)
+  int coldUsers = 0;  // test users without train rows (counted as misses)
   // Ranking: test users left out because every test item was in their history.
   int skippedUsers = 0;
   size_t testRows = 0;

@@ -65,8 +65,7 @@ ListMetrics listMetrics(std::span<const int> ranks, int k, int numCandidates) {
     m.auc = 0.5;  // nothing to compare against: no information either way
   } else {
     double wins = 0;
-    for (size_t j = 0; j < count; ++j)
-      wins += negatives - (sorted[j] - 1 - static_cast<int>(j));
+    for (size_t j = 0; j < count; ++j) wins += negatives - (sorted[j] - 1 - static_cast<int>(j));
     m.auc = wins / (static_cast<double>(negatives) * relevant);
   }
   return m;

@@ -43,8 +43,10 @@ std::string printableTag(std::span<const uint8_t> tag) {
   std::ostringstream os;
   const char* hex = "0123456789abcdef";
   for (uint8_t c : tag) {
-    if (c >= 0x20 && c < 0x7f) os << static_cast<char>(c);
-    else os << "\\x" << hex[c >> 4] << hex[c & 15];
+    if (c >= 0x20 && c < 0x7f)
+      os << static_cast<char>(c);
+    else
+      os << "\\x" << hex[c >> 4] << hex[c & 15];
   }
   return os.str();
 }
@@ -71,7 +73,8 @@ void checkContainer(std::span<const uint8_t> bytes) {
   const uint64_t claimed = loadU64(bytes.data() + 16);
   if (claimed != bytes.size()) {
     // A different kind of file reads as a nonsense length; say what it is instead.
-    if (!magicOk) fail<FormatError>("model file: not a localrec model file (does not start with \"LRECMODL\")");
+    if (!magicOk)
+      fail<FormatError>("model file: not a localrec model file (does not start with \"LRECMODL\")");
     if (claimed > bytes.size())
       fail<FormatError>("model file: truncated: the header says ", claimed, " bytes, only ", bytes.size(),
                         " are present");
@@ -156,8 +159,8 @@ ModelFileHeader readModelFile(std::span<const uint8_t> bytes,
   if (version == 0) fail<FormatError>("model file: format version 0 is invalid (versions start at 1)");
   const uint32_t flags = in.u32("flags");
   if (flags != 0)
-    fail<FormatError>("model file: flags 0x", std::hex, flags, " are not supported (format version ", std::dec,
-                      kModelFormatVersion, " defines none)");
+    fail<FormatError>("model file: flags 0x", std::hex, flags, " are not supported (format version ",
+                      std::dec, kModelFormatVersion, " defines none)");
   in.u64("total length");  // checked in checkContainer
 
   ModelFileHeader header;
@@ -177,7 +180,8 @@ ModelFileHeader readModelFile(std::span<const uint8_t> bytes,
     if (index < 0) {
       for (uint8_t c : tag)
         if (c < 0x20 || c >= 0x7f)
-          fail<FormatError>("model file: section tag '", printableTag(tag), "' at byte ", at, " is not ASCII");
+          fail<FormatError>("model file: section tag '", printableTag(tag), "' at byte ", at,
+                            " is not ASCII");
       continue;  // a section from a newer writer that this version does not need
     }
     if (index <= last)
@@ -199,7 +203,8 @@ ModelFileHeader readModelFile(std::span<const uint8_t> bytes,
       const uint32_t count = section.u32("option count");
       // Each entry holds at least two u32 lengths.
       if (count > section.remaining() / 8)
-        fail<FormatError>("model file: ", count, " options claimed, only ", section.remaining(), " bytes left");
+        fail<FormatError>("model file: ", count, " options claimed, only ", section.remaining(),
+                          " bytes left");
       for (uint32_t i = 0; i < count; ++i) {
         std::string key = section.string("option name", 4096);
         std::string value = section.string("option value", 1 << 16);
@@ -209,7 +214,8 @@ ModelFileHeader readModelFile(std::span<const uint8_t> bytes,
     } else if (tagName == "ITEM") {
       const uint32_t count = section.u32("item count");
       if (count > section.remaining() / 4)
-        fail<FormatError>("model file: ", count, " item ids claimed, only ", section.remaining(), " bytes left");
+        fail<FormatError>("model file: ", count, " item ids claimed, only ", section.remaining(),
+                          " bytes left");
       header.itemIds.reserve(count);
       for (uint32_t i = 0; i < count; ++i) header.itemIds.push_back(section.string("item id", 1 << 16));
     } else if (tagName == "PARM") {

@@ -68,18 +68,47 @@ void Reader::expectEnd(const char* field) const {
     fail<FormatError>(what_, ": ", remaining(), " unexpected bytes after ", field, " at byte ", pos_);
 }
 
-uint8_t Reader::u8(const char* f) { uint8_t v; raw(&v, 1, f); return v; }
-uint32_t Reader::u32(const char* f) { uint32_t v; raw(&v, 4, f); return v; }
-int32_t Reader::i32(const char* f) { int32_t v; raw(&v, 4, f); return v; }
-uint64_t Reader::u64(const char* f) { uint64_t v; raw(&v, 8, f); return v; }
-int64_t Reader::i64(const char* f) { int64_t v; raw(&v, 8, f); return v; }
-float Reader::f32(const char* f) { float v; raw(&v, 4, f); return v; }
-double Reader::f64(const char* f) { double v; raw(&v, 8, f); return v; }
+uint8_t Reader::u8(const char* f) {
+  uint8_t v;
+  raw(&v, 1, f);
+  return v;
+}
+uint32_t Reader::u32(const char* f) {
+  uint32_t v;
+  raw(&v, 4, f);
+  return v;
+}
+int32_t Reader::i32(const char* f) {
+  int32_t v;
+  raw(&v, 4, f);
+  return v;
+}
+uint64_t Reader::u64(const char* f) {
+  uint64_t v;
+  raw(&v, 8, f);
+  return v;
+}
+int64_t Reader::i64(const char* f) {
+  int64_t v;
+  raw(&v, 8, f);
+  return v;
+}
+float Reader::f32(const char* f) {
+  float v;
+  raw(&v, 4, f);
+  return v;
+}
+double Reader::f64(const char* f) {
+  double v;
+  raw(&v, 8, f);
+  return v;
+}
 
 std::string Reader::string(const char* field, size_t maxLength) {
   const uint32_t n = u32(field);
   if (n > maxLength)
-    fail<FormatError>(what_, ": ", field, " at byte ", pos_ - 4, " claims ", n, " bytes (limit ", maxLength, ")");
+    fail<FormatError>(what_, ": ", field, " at byte ", pos_ - 4, " claims ", n, " bytes (limit ", maxLength,
+                      ")");
   need(n, field);  // before allocating, so a corrupted length cannot ask for memory
   std::string s(n, '\0');
   raw(s.data(), n, field);

@@ -20,9 +20,9 @@ class Writer {
   void i64(int64_t v);
   void f32(float v);
   void f64(double v);
-  void string(std::string_view s);                 // u32 length + bytes
-  void floats(std::span<const float> v);           // u64 count + data
-  void ints(std::span<const int32_t> v);           // u64 count + data
+  void string(std::string_view s);        // u32 length + bytes
+  void floats(std::span<const float> v);  // u64 count + data
+  void ints(std::span<const int32_t> v);  // u64 count + data
   void raw(const void* data, size_t n);
 
   // Overwrites bytes already written (for length fields known only later).

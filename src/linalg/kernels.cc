@@ -127,19 +127,20 @@ size_t topKHeap(const float* s, size_t n, size_t k, Index* outIndices, float* ou
 
 }  // namespace
 
-// Four independent accumulators hide the add latency; the final tree sum means
-// results differ from the sequential scalar sum by rounding only.
+// Eight independent accumulators hide the add latency (wasm has no FMA, so each
+// step is a mul then a dependent add); the final tree sum means results differ
+// from the sequential scalar sum by rounding only.
 float dot(const float* a, const float* b, size_t n) {
-  Vec s0 = simd::zero(), s1 = simd::zero(), s2 = simd::zero(), s3 = simd::zero();
+  constexpr size_t kAcc = 8;
+  Vec s[kAcc];
+  for (auto& v : s) v = simd::zero();
   size_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W) {
-    s0 = simd::fmadd(simd::load(a + i), simd::load(b + i), s0);
-    s1 = simd::fmadd(simd::load(a + i + W), simd::load(b + i + W), s1);
-    s2 = simd::fmadd(simd::load(a + i + 2 * W), simd::load(b + i + 2 * W), s2);
-    s3 = simd::fmadd(simd::load(a + i + 3 * W), simd::load(b + i + 3 * W), s3);
+  for (; i + kAcc * W <= n; i += kAcc * W) {
+    for (size_t u = 0; u < kAcc; ++u) s[u] = simd::fmadd(simd::load(a + i + u * W), simd::load(b + i + u * W), s[u]);
   }
-  for (; i + W <= n; i += W) s0 = simd::fmadd(simd::load(a + i), simd::load(b + i), s0);
-  float sum = simd::hsum(simd::add(simd::add(s0, s1), simd::add(s2, s3)));
+  for (; i + W <= n; i += W) s[0] = simd::fmadd(simd::load(a + i), simd::load(b + i), s[0]);
+  for (size_t u = 0; u < kAcc / 2; ++u) s[u] = simd::add(s[u], s[u + kAcc / 2]);
+  float sum = simd::hsum(simd::add(simd::add(s[0], s[1]), simd::add(s[2], s[3])));
   for (; i < n; ++i) sum += a[i] * b[i];
   return sum;
 }

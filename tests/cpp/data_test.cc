@@ -1,6 +1,5 @@
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -144,13 +143,15 @@ TEST_CASE("a quoted field may span lines and line numbers stay right", "[data]")
 }
 
 TEST_CASE("BOM, CRLF, blank lines and a missing final newline", "[data]") {
-  const Dataset d = parse("\xEF\xBB\xBFuserId,movieId,rating,timestamp\r\n\r\n1,2,3.0,4\r\n  \r\n\n5,6,1.5,7");
+  const Dataset d =
+      parse("\xEF\xBB\xBFuserId,movieId,rating,timestamp\r\n\r\n1,2,3.0,4\r\n  \r\n\n5,6,1.5,7");
   REQUIRE(d.users.ids() == Strings{"1", "5"});
   REQUIRE(d.items.ids() == Strings{"2", "6"});
   REQUIRE(d.rows.values == std::vector<float>{3.0f, 1.5f});
   REQUIRE(d.rows.times == std::vector<Timestamp>{4, 7});
   // Errors count the blank lines: the bad row is on line 3.
-  REQUIRE_THROWS_WITH(parse("\xEF\xBB\xBFuser,item,rating\r\n\r\nu,i,x\r\n"), Contains("t.csv:3: field 3 (rating)"));
+  REQUIRE_THROWS_WITH(parse("\xEF\xBB\xBFuser,item,rating\r\n\r\nu,i,x\r\n"),
+                      Contains("t.csv:3: field 3 (rating)"));
 }
 
 TEST_CASE("numbers: plain decimals, signs, exponents; 64-bit timestamps", "[data]") {
@@ -168,35 +169,43 @@ TEST_CASE("every parse error names source:line and the field", "[data]") {
   bounded.minValue = 0.5;
   bounded.maxValue = 5;
   REQUIRE_THROWS_AS(parse(header + "1,2,3,4\n1,2,3\n"), ParseError);
-  REQUIRE_THROWS_WITH(parse(header + "1,2,3,4\n1,2,3\n"), Contains("t.csv:3: expected 4 fields") && Contains("got 3"));
+  REQUIRE_THROWS_WITH(parse(header + "1,2,3,4\n1,2,3\n"),
+                      Contains("t.csv:3: expected 4 fields") && Contains("got 3"));
   REQUIRE_THROWS_WITH(parse(header + "1,2,3,4,5\n"), Contains("t.csv:2: expected 4 fields"));
   REQUIRE_THROWS_WITH(parse(header + ",2,3,4\n"), Contains("t.csv:2: field 1 (user): empty id"));
   REQUIRE_THROWS_WITH(parse(header + "1,\"\",3,4\n"), Contains("t.csv:2: field 2 (item): empty id"));
-  REQUIRE_THROWS_WITH(parse(header + "1,2,abc,4\n"), Contains("t.csv:2: field 3 (rating): 'abc' is not a number"));
+  REQUIRE_THROWS_WITH(parse(header + "1,2,abc,4\n"),
+                      Contains("t.csv:2: field 3 (rating): 'abc' is not a number"));
   REQUIRE_THROWS_WITH(parse(header + "1,2,,4\n"), Contains("t.csv:2: field 3 (rating): '' is not a number"));
   REQUIRE_THROWS_WITH(parse(header + "1,2,0x10,4\n"), Contains("field 3 (rating): '0x10' is not a number"));
-  REQUIRE_THROWS_WITH(parse(header + "1,2,3,4\n1,2,nan,4\n"), Contains("t.csv:3: field 3 (rating): 'nan' is not finite"));
-  REQUIRE_THROWS_WITH(parse(header + "1,2,inf,4\n"), Contains("t.csv:2: field 3 (rating): 'inf' is not finite"));
+  REQUIRE_THROWS_WITH(parse(header + "1,2,3,4\n1,2,nan,4\n"),
+                      Contains("t.csv:3: field 3 (rating): 'nan' is not finite"));
+  REQUIRE_THROWS_WITH(parse(header + "1,2,inf,4\n"),
+                      Contains("t.csv:2: field 3 (rating): 'inf' is not finite"));
   REQUIRE_THROWS_WITH(parse(header + "1,2,1e999,4\n"), Contains("field 3 (rating): '1e999' is not finite"));
   REQUIRE_THROWS_WITH(readDataset(header + "1,2,6,4\n", "r.csv", bounded),
                       Contains("r.csv:2: field 3 (rating): '6' is outside [0.5, 5]"));
   REQUIRE_THROWS_WITH(readDataset(header + "1,2,0,4\n", "r.csv", bounded),
                       Contains("r.csv:2: field 3 (rating): '0' is outside [0.5, 5]"));
-  REQUIRE_THROWS_WITH(parse(header + "1,2,3,12.5\n"), Contains("t.csv:2: field 4 (timestamp): '12.5' is not an integer"));
+  REQUIRE_THROWS_WITH(parse(header + "1,2,3,12.5\n"),
+                      Contains("t.csv:2: field 4 (timestamp): '12.5' is not an integer"));
   REQUIRE_THROWS_WITH(parse(header + "1,2,3,99999999999999999999\n"),
                       Contains("field 4 (timestamp): '99999999999999999999' is not an integer"));
   REQUIRE_THROWS_WITH(parse("1::2::3\n", CsvFormat::Ml1m), Contains("t.csv:1: expected 4 fields"));
   REQUIRE_THROWS_WITH(parse("1\t2\t3\tx\n", CsvFormat::Ml100k), Contains("t.csv:1: field 4 (timestamp)"));
-  REQUIRE_THROWS_WITH(parse("user,item\n\"open,i\n"), Contains("t.csv:2: field 1: unterminated quoted field"));
+  REQUIRE_THROWS_WITH(parse("user,item\n\"open,i\n"),
+                      Contains("t.csv:2: field 1: unterminated quoted field"));
   REQUIRE_THROWS_WITH(parse("user,item\n\"a\"b,i\n"), Contains("t.csv:2: field 1: unexpected character"));
 }
 
 TEST_CASE("header and layout errors say what is expected", "[data]") {
   REQUIRE_THROWS_WITH(parse("userId,rating\n1,2\n"), Contains("t.csv:1: the header names no item column"));
   REQUIRE_THROWS_WITH(parse("movieId,rating\n1,2\n"), Contains("t.csv:1: the header names no user column"));
-  REQUIRE_THROWS_WITH(parse("who,what,how\n1,2,3\n"), Contains("t.csv:1: the first line looks like a header"));
+  REQUIRE_THROWS_WITH(parse("who,what,how\n1,2,3\n"),
+                      Contains("t.csv:1: the first line looks like a header"));
   REQUIRE_THROWS_WITH(parse("a,b,1,2,3\n"), Contains("t.csv:1: without a header a line has 2 to 4 fields"));
-  REQUIRE_THROWS_WITH(parse("1,2,3,4\n", CsvFormat::MovieLens), Contains("t.csv:1: expected the MovieLens header"));
+  REQUIRE_THROWS_WITH(parse("1,2,3,4\n", CsvFormat::MovieLens),
+                      Contains("t.csv:1: expected the MovieLens header"));
   REQUIRE_THROWS_WITH(parse("justoneid\n"), Contains("t.csv:1: cannot find the delimiter"));
 }
 
@@ -236,10 +245,12 @@ TEST_CASE("readInteractions appends with shared ids and leaves the target unchan
 }
 
 TEST_CASE("format names round-trip and bad names list the valid ones", "[data]") {
-  for (CsvFormat f : {CsvFormat::Auto, CsvFormat::MovieLens, CsvFormat::Ml100k, CsvFormat::Ml1m, CsvFormat::Csv})
+  for (CsvFormat f :
+       {CsvFormat::Auto, CsvFormat::MovieLens, CsvFormat::Ml100k, CsvFormat::Ml1m, CsvFormat::Csv})
     REQUIRE(parseCsvFormat(csvFormatName(f)) == f);
   REQUIRE_THROWS_AS(parseCsvFormat("xml"), InvalidArgument);
-  REQUIRE_THROWS_WITH(parseCsvFormat("xml"), Contains("'xml'") && Contains("auto, movielens, ml100k, ml1m, csv"));
+  REQUIRE_THROWS_WITH(parseCsvFormat("xml"),
+                      Contains("'xml'") && Contains("auto, movielens, ml100k, ml1m, csv"));
   CsvOptions bad;
   bad.minValue = 5;
   bad.maxValue = 1;
@@ -317,11 +328,15 @@ TEST_CASE("dedupe policies on a hand-made table", "[data]") {
       {0, 1, 1, 7},   // r5
   });
   REQUIRE(rowsOf(dedupe(t, DuplicatePolicy::Keep)) == rowsOf(t));
-  REQUIRE(rowsOf(dedupe(t, DuplicatePolicy::First)) == std::vector<Row>{{0, 1, 2, 5}, {1, 0, 4, 1}, {0, 0, 3, 3}});
-  REQUIRE(rowsOf(dedupe(t, DuplicatePolicy::Last)) == std::vector<Row>{{0, 0, 3, 10}, {1, 0, 4, 1}, {0, 1, 1, 7}});
-  REQUIRE(rowsOf(dedupe(t, DuplicatePolicy::Max)) == std::vector<Row>{{0, 1, 2, 5}, {0, 0, 3, 10}, {1, 0, 4, 1}});
+  REQUIRE(rowsOf(dedupe(t, DuplicatePolicy::First)) ==
+          std::vector<Row>{{0, 1, 2, 5}, {1, 0, 4, 1}, {0, 0, 3, 3}});
+  REQUIRE(rowsOf(dedupe(t, DuplicatePolicy::Last)) ==
+          std::vector<Row>{{0, 0, 3, 10}, {1, 0, 4, 1}, {0, 1, 1, 7}});
+  REQUIRE(rowsOf(dedupe(t, DuplicatePolicy::Max)) ==
+          std::vector<Row>{{0, 1, 2, 5}, {0, 0, 3, 10}, {1, 0, 4, 1}});
   // Sum: at the pair's first position, with the total and the latest time.
-  REQUIRE(rowsOf(dedupe(t, DuplicatePolicy::Sum)) == std::vector<Row>{{0, 0, 7, 10}, {0, 1, 3, 7}, {1, 0, 4, 1}});
+  REQUIRE(rowsOf(dedupe(t, DuplicatePolicy::Sum)) ==
+          std::vector<Row>{{0, 0, 7, 10}, {0, 1, 3, 7}, {1, 0, 4, 1}});
   REQUIRE(parseDuplicatePolicy("sum") == DuplicatePolicy::Sum);
   REQUIRE(parseDuplicatePolicy("keep") == DuplicatePolicy::Keep);
   REQUIRE_THROWS_WITH(parseDuplicatePolicy("avg"), Contains("keep, first, last, sum, max"));
@@ -330,11 +345,16 @@ TEST_CASE("dedupe policies on a hand-made table", "[data]") {
 TEST_CASE("kcore iterates until stable: exact survivors", "[data]") {
   // u3 (1 row) goes, then i3 has one row left and goes, then u2 has one and goes.
   const Interactions t = table({
-      {0, 0, 1, 0}, {0, 1, 1, 1}, {0, 2, 1, 2},  // u0
-      {1, 0, 1, 3}, {1, 1, 1, 4},                // u1
-      {2, 0, 1, 5}, {2, 3, 1, 6},                // u2
-      {3, 3, 1, 7},                              // u3
-      {4, 1, 1, 8}, {4, 2, 1, 9},                // u4
+      {0, 0, 1, 0},
+      {0, 1, 1, 1},
+      {0, 2, 1, 2},  // u0
+      {1, 0, 1, 3},
+      {1, 1, 1, 4},  // u1
+      {2, 0, 1, 5},
+      {2, 3, 1, 6},  // u2
+      {3, 3, 1, 7},  // u3
+      {4, 1, 1, 8},
+      {4, 2, 1, 9},  // u4
   });
   const Interactions core = kcore(t, 2, 2);
   REQUIRE(core.times == std::vector<Timestamp>{0, 1, 2, 3, 4, 8, 9});
@@ -355,7 +375,8 @@ TEST_CASE("kcore iterates until stable: exact survivors", "[data]") {
 
 TEST_CASE("implicitFromThreshold keeps value >= threshold as 1", "[data]") {
   const Interactions t = table({{0, 0, 1, 1}, {0, 1, 4, 2}, {1, 0, 3.5f, 3}, {1, 1, 5, 4}});
-  REQUIRE(rowsOf(implicitFromThreshold(t, 3.5f)) == std::vector<Row>{{0, 1, 1, 2}, {1, 0, 1, 3}, {1, 1, 1, 4}});
+  REQUIRE(rowsOf(implicitFromThreshold(t, 3.5f)) ==
+          std::vector<Row>{{0, 1, 1, 2}, {1, 0, 1, 3}, {1, 1, 1, 4}});
 }
 
 TEST_CASE("compact renumbers to the ids still used, in id-map order", "[data]") {

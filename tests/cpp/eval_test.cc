@@ -1,6 +1,5 @@
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -48,7 +47,9 @@ class TableModel : public Recommender {
 // Scores in a small integer range (many ties) that depend on the whole history.
 class HashModel : public Recommender {
  public:
-  explicit HashModel(Index numItems, int levels = 4) : Recommender({}), levels_(levels) { setFitted(numItems); }
+  explicit HashModel(Index numItems, int levels = 4) : Recommender({}), levels_(levels) {
+    setFitted(numItems);
+  }
   std::string kind() const override { return "hash"; }
   void save(Writer&) const override {}
   void load(Reader&) override {}
@@ -76,7 +77,9 @@ class ConstantModel : public Recommender {
 
  protected:
   void fitImpl(const InteractionMatrix&, Progress&) override {}
-  void scoreImpl(const History&, std::span<float> out) const override { std::fill(out.begin(), out.end(), 1.0f); }
+  void scoreImpl(const History&, std::span<float> out) const override {
+    std::fill(out.begin(), out.end(), 1.0f);
+  }
   std::vector<Contribution> explainImpl(const History&, Index, size_t) const override { return {}; }
 };
 
@@ -483,7 +486,8 @@ TEST_CASE("evaluate: validation errors name the problem", "[eval]") {
   CHECK_THROWS_WITH(run(o), Catch::Contains("k must be > 0, got 0"));
   o = {};
   o.task = "regression";
-  CHECK_THROWS_WITH(run(o), Catch::Contains("unknown task 'regression'") && Catch::Contains("ranking, rating"));
+  CHECK_THROWS_WITH(run(o),
+                    Catch::Contains("unknown task 'regression'") && Catch::Contains("ranking, rating"));
   o = {};
   o.sampledNegatives = -1;
   CHECK_THROWS_WITH(run(o), Catch::Contains("sampledNegatives must be >= 0"));
@@ -511,7 +515,8 @@ TEST_CASE("evaluate: validation errors name the problem", "[eval]") {
   bad = t.test;
   bad.push(-1, 0, 1, 0);
   CHECK_THROWS_WITH(evaluate(model, t.train, bad, EvalOptions{}), Catch::Contains("negative user id"));
-  CHECK_THROWS_WITH(evaluate(model, t.train, Interactions{}, EvalOptions{}), Catch::Contains("test set is empty"));
+  CHECK_THROWS_WITH(evaluate(model, t.train, Interactions{}, EvalOptions{}),
+                    Catch::Contains("test set is empty"));
 }
 
 TEST_CASE("evaluate: progress reports about every 1% and cancellation stops it", "[eval]") {

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -41,9 +40,7 @@ Popularity smallPopularity() {
   return model;
 }
 
-std::vector<uint8_t> smallModelFile() {
-  return saveModel(smallPopularity(), {"a", "b", "c", "d"});
-}
+std::vector<uint8_t> smallModelFile() { return saveModel(smallPopularity(), {"a", "b", "c", "d"}); }
 
 // Recomputes the CRC (and optionally the length field) so that a deliberately
 // edited file gets past the container checks and reaches the parser.
@@ -55,7 +52,8 @@ void reseal(std::vector<uint8_t>& file) {
 }
 
 // Builds a file by hand from a raw preamble-less list of sections.
-std::vector<uint8_t> handmade(uint32_t version, const std::vector<std::pair<std::string, std::vector<uint8_t>>>& sections) {
+std::vector<uint8_t> handmade(uint32_t version,
+                              const std::vector<std::pair<std::string, std::vector<uint8_t>>>& sections) {
   Writer w;
   w.raw("LRECMODL", 8);
   w.u32(version);
@@ -138,8 +136,8 @@ TEST_CASE("Reader errors name the field and offset, and never allocate from a ba
   Writer w;
   w.u32(7);
   Reader r(w.bytes(), "unit");
-  REQUIRE_THROWS_WITH(r.u64("the count"),
-                      Catch::Contains("unit") && Catch::Contains("truncated at byte 0") && Catch::Contains("the count"));
+  REQUIRE_THROWS_WITH(r.u64("the count"), Catch::Contains("unit") && Catch::Contains("truncated at byte 0") &&
+                                              Catch::Contains("the count"));
   REQUIRE(r.offset() == 0);  // a failed read consumes nothing
 
   // A count of 2^62 floats must fail on the size check, not in the allocator.
@@ -228,7 +226,12 @@ TEST_CASE("the parameter reader must consume exactly the PARM bytes", "[io]") {
   });
   REQUIRE_THROWS_WITH(readModelFile(file, [](const ModelFileHeader&, Reader& r) { r.u32("a"); }),
                       Catch::Contains("4 of 8 bytes unread"));
-  REQUIRE_THROWS_AS(readModelFile(file, [](const ModelFileHeader&, Reader& r) { r.raw(nullptr, 0, ""); r.u64("a"); r.u8("b"); }),
+  REQUIRE_THROWS_AS(readModelFile(file,
+                                  [](const ModelFileHeader&, Reader& r) {
+                                    r.raw(nullptr, 0, "");
+                                    r.u64("a");
+                                    r.u8("b");
+                                  }),
                     FormatError);
   REQUIRE_NOTHROW(readModelFile(file, [](const ModelFileHeader&, Reader& r) { r.u64("a"); }));
 }
@@ -282,7 +285,8 @@ TEST_CASE("random corruption of a model file is a FormatError", "[io]") {
   for (int trial = 0; trial < 500; ++trial) {
     auto bad = file;
     const int count = 2 + static_cast<int>(rng.below(15));
-    for (int k = 0; k < count; ++k) bad[rng.below(static_cast<uint32_t>(bad.size()))] = static_cast<uint8_t>(rng.below(256));
+    for (int k = 0; k < count; ++k)
+      bad[rng.below(static_cast<uint32_t>(bad.size()))] = static_cast<uint8_t>(rng.below(256));
     if (bad == file) continue;  // the random writes happened to restore every byte
     INFO("multi-byte trial " << trial);
     REQUIRE_THROWS_AS(loadModel(bad), FormatError);
@@ -300,10 +304,10 @@ TEST_CASE("a newer format version is refused with both versions named", "[io]") 
   const uint32_t newer = kModelFormatVersion + 1;
   std::memcpy(file.data() + 8, &newer, 4);
   reseal(file);
-  REQUIRE_THROWS_WITH(loadModel(file), Catch::Equals("model file format version " + std::to_string(newer) +
-                                                     " is newer than this library's " +
-                                                     std::to_string(kModelFormatVersion) +
-                                                     "; upgrade localrec to read it"));
+  REQUIRE_THROWS_WITH(
+      loadModel(file),
+      Catch::Equals("model file format version " + std::to_string(newer) + " is newer than this library's " +
+                    std::to_string(kModelFormatVersion) + "; upgrade localrec to read it"));
   auto zero = smallModelFile();
   std::memset(zero.data() + 8, 0, 4);
   reseal(zero);
@@ -325,8 +329,14 @@ TEST_CASE("unknown sections are skipped, required ones enforced", "[io]") {
   const auto parm = payloadOf([](Writer& w) { w.floats(std::vector<float>{5, 7}); });
   const std::vector<uint8_t> future = {1, 2, 3, 4, 5};
 
-  const auto withUnknown = handmade(1, {{"KIND", kind}, {"XTRA", future}, {"OPTS", opts}, {"ITEM", items},
-                                        {"Zzz9", {}}, {"PARM", parm}, {"NEWS", future}, {"END ", {}}});
+  const auto withUnknown = handmade(1, {{"KIND", kind},
+                                        {"XTRA", future},
+                                        {"OPTS", opts},
+                                        {"ITEM", items},
+                                        {"Zzz9", {}},
+                                        {"PARM", parm},
+                                        {"NEWS", future},
+                                        {"END ", {}}});
   const LoadedModel loaded = loadModel(withUnknown);
   REQUIRE(loaded.itemIds == std::vector<std::string>{"p", "q"});
   std::vector<float> scores(2);
@@ -343,24 +353,32 @@ TEST_CASE("unknown sections are skipped, required ones enforced", "[io]") {
                       Catch::Contains("'END ' is missing"));
   REQUIRE_THROWS_WITH(loadModel(handmade(1, {{"OPTS", opts}, {"KIND", kind}, {"PARM", parm}, {"END ", {}}})),
                       Catch::Contains("'KIND' is missing"));
-  REQUIRE_THROWS_WITH(loadModel(handmade(1, {{"KIND", kind}, {"OPTS", opts}, {"PARM", parm}, {"ITEM", items}, {"END ", {}}})),
-                      Catch::Contains("'ITEM'") && Catch::Contains("out of order"));
-  REQUIRE_THROWS_WITH(loadModel(handmade(1, {{"KIND", kind}, {"KIND", kind}, {"OPTS", opts}, {"PARM", parm}, {"END ", {}}})),
-                      Catch::Contains("twice"));
-  REQUIRE_THROWS_WITH(loadModel(handmade(1, {{"KIND", kind}, {"OPTS", opts}, {"PARM", parm}, {"END ", {}}, {"XTRA", {}}})),
-                      Catch::Contains("after the END"));
+  REQUIRE_THROWS_WITH(
+      loadModel(handmade(1, {{"KIND", kind}, {"OPTS", opts}, {"PARM", parm}, {"ITEM", items}, {"END ", {}}})),
+      Catch::Contains("'ITEM'") && Catch::Contains("out of order"));
+  REQUIRE_THROWS_WITH(
+      loadModel(handmade(1, {{"KIND", kind}, {"KIND", kind}, {"OPTS", opts}, {"PARM", parm}, {"END ", {}}})),
+      Catch::Contains("twice"));
+  REQUIRE_THROWS_WITH(
+      loadModel(handmade(1, {{"KIND", kind}, {"OPTS", opts}, {"PARM", parm}, {"END ", {}}, {"XTRA", {}}})),
+      Catch::Contains("after the END"));
   REQUIRE_THROWS_WITH(loadModel(handmade(1, {{"KIND", kind}, {"OPTS", opts}, {"PARM", parm}, {"END ", {9}}})),
                       Catch::Contains("unexpected bytes"));
-  REQUIRE_THROWS_WITH(loadModel(handmade(1, {{"KIND", kind}, {std::string("\x01\x02\x03\x04", 4), {}}, {"OPTS", opts},
-                                            {"PARM", parm}, {"END ", {}}})),
+  REQUIRE_THROWS_WITH(loadModel(handmade(1, {{"KIND", kind},
+                                             {std::string("\x01\x02\x03\x04", 4), {}},
+                                             {"OPTS", opts},
+                                             {"PARM", parm},
+                                             {"END ", {}}})),
                       Catch::Contains("not ASCII"));
   // Item ids that disagree with the model's catalog.
   const auto threeItems = payloadOf([](Writer& w) {
     w.u32(3);
     for (const char* id : {"a", "b", "c"}) w.string(id);
   });
-  REQUIRE_THROWS_WITH(loadModel(handmade(1, {{"KIND", kind}, {"OPTS", opts}, {"ITEM", threeItems}, {"PARM", parm}, {"END ", {}}})),
-                      Catch::Contains("3 item ids") && Catch::Contains("2 items"));
+  REQUIRE_THROWS_WITH(
+      loadModel(
+          handmade(1, {{"KIND", kind}, {"OPTS", opts}, {"ITEM", threeItems}, {"PARM", parm}, {"END ", {}}})),
+      Catch::Contains("3 item ids") && Catch::Contains("2 items"));
   // A kind or an option this library does not know is a file problem.
   const auto alien = payloadOf([](Writer& w) { w.string("no_such_model"); });
   REQUIRE_THROWS_WITH(loadModel(handmade(1, {{"KIND", alien}, {"OPTS", opts}, {"PARM", parm}, {"END ", {}}})),
@@ -376,8 +394,9 @@ TEST_CASE("unknown sections are skipped, required ones enforced", "[io]") {
                     FormatError);
   // Non-finite parameters are refused by the model.
   const auto nanParm = payloadOf([](Writer& w) { w.floats(std::vector<float>{1, std::nanf("")}); });
-  REQUIRE_THROWS_WITH(loadModel(handmade(1, {{"KIND", kind}, {"OPTS", opts}, {"PARM", nanParm}, {"END ", {}}})),
-                      Catch::Contains("not finite"));
+  REQUIRE_THROWS_WITH(
+      loadModel(handmade(1, {{"KIND", kind}, {"OPTS", opts}, {"PARM", nanParm}, {"END ", {}}})),
+      Catch::Contains("not finite"));
 }
 
 TEST_CASE("huge claimed lengths and counts are refused without allocating", "[io]") {
@@ -396,9 +415,11 @@ TEST_CASE("huge claimed lengths and counts are refused without allocating", "[io
   const auto manyOpts = payloadOf([](Writer& w) { w.u32(0xFFFFFFFFu); });
   REQUIRE_THROWS_WITH(loadModel(handmade(1, {{"KIND", kind}, {"OPTS", manyOpts}, {"PARM", {}}, end})),
                       Catch::Contains("options claimed"));
-  REQUIRE_THROWS_WITH(loadModel(handmade(1, {{"KIND", kind}, {"OPTS", opts}, {"ITEM", manyOpts}, {"PARM", {}}, end})),
-                      Catch::Contains("item ids claimed"));
-  REQUIRE_THROWS_AS(loadModel(handmade(1, {{"KIND", manyOpts}, {"OPTS", opts}, {"PARM", {}}, end})), FormatError);
+  REQUIRE_THROWS_WITH(
+      loadModel(handmade(1, {{"KIND", kind}, {"OPTS", opts}, {"ITEM", manyOpts}, {"PARM", {}}, end})),
+      Catch::Contains("item ids claimed"));
+  REQUIRE_THROWS_AS(loadModel(handmade(1, {{"KIND", manyOpts}, {"OPTS", opts}, {"PARM", {}}, end})),
+                    FormatError);
 
   // A section length of 2^63: patch the KIND length of a valid file and reseal.
   auto file = smallModelFile();

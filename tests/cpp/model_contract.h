@@ -4,9 +4,8 @@
 // ContractExpectations, in the table in model_contract_test.cc, with a reason.
 #pragma once
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -61,13 +60,15 @@ inline InteractionMatrix contractTrainingData(uint64_t seed = 7) {
       if (rng.uniform() < (own ? 0.35 : 0.03)) liked.push_back({i, static_cast<float>(1 + rng.below(4))});
     }
     while (liked.size() < 3) {  // every user has a few events (sequence models need pairs)
-      const Index i = clusterA ? 1 + static_cast<Index>(rng.below(14)) : 15 + static_cast<Index>(rng.below(15));
+      const Index i =
+          clusterA ? 1 + static_cast<Index>(rng.below(14)) : 15 + static_cast<Index>(rng.below(15));
       if (std::none_of(liked.begin(), liked.end(), [&](const auto& p) { return p.first == i; }))
         liked.push_back({i, static_cast<float>(1 + rng.below(4))});
     }
     rng.shuffle(liked.begin(), liked.end());
     for (size_t k = 0; k < liked.size(); ++k)
-      rows.push(u, liked[k].first, liked[k].second, 1'600'000'000 + Timestamp{u} * 86'400 + Timestamp(k) * 60);
+      rows.push(u, liked[k].first, liked[k].second,
+                1'600'000'000 + Timestamp{u} * 86'400 + Timestamp(k) * 60);
   }
   return InteractionMatrix(rows, kContractUsers, kContractItems);
 }
@@ -88,13 +89,15 @@ inline std::vector<float> scoresOf(const Recommender& model, const History& hist
 }
 
 inline bool bitIdentical(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
 inline bool sameContributions(const std::vector<Contribution>& a, const std::vector<Contribution>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].source != b[i].source || std::memcmp(&a[i].weight, &b[i].weight, sizeof(float)) != 0) return false;
+    if (a[i].source != b[i].source || std::memcmp(&a[i].weight, &b[i].weight, sizeof(float)) != 0)
+      return false;
   return true;
 }
 
@@ -116,11 +119,14 @@ inline std::vector<std::string> badValues(const OptionSpec& s) {
     os << v;
     return os.str();
   };
-  if (s.type == "int")
-    return {text(s.min - 1), text(s.max + 1), "abc", "1.5", "", "99999999999999999999"};
+  if (s.type == "int") return {text(s.min - 1), text(s.max + 1), "abc", "1.5", "", "99999999999999999999"};
   if (s.type == "float")
-    return {text(s.min - std::max(1.0, std::fabs(s.min))), text(s.max + std::max(1.0, std::fabs(s.max))), "abc",
-            "nan", "inf", ""};
+    return {text(s.min - std::max(1.0, std::fabs(s.min))),
+            text(s.max + std::max(1.0, std::fabs(s.max))),
+            "abc",
+            "nan",
+            "inf",
+            ""};
   if (s.type == "bool") return {"maybe", "2", ""};
   if (s.type == "choice") return {"no_such_choice", ""};
   return {};
@@ -160,7 +166,8 @@ inline void runModelContract(const std::string& name, const OptionMap& options,
     if (std::find(items.begin(), items.end(), 0) != items.end()) continue;
     const auto values = train.byUser().rowValues(u);
     const auto times = train.byUser().rowTimes(u);
-    probes.push_back({{items.begin(), items.end()}, {values.begin(), values.end()}, {times.begin(), times.end()}});
+    probes.push_back(
+        {{items.begin(), items.end()}, {values.begin(), values.end()}, {times.begin(), times.end()}});
     ++found;
   }
   const OwnedHistory empty;
@@ -286,10 +293,12 @@ inline void runModelContract(const std::string& name, const OptionMap& options,
     REQUIRE_THROWS_AS(model->explain(probes[0].view(), kContractItems), InvalidArgument);
     REQUIRE_THROWS_AS(model->explain(probes[0].view(), -1), InvalidArgument);
 
-    for (const OwnedHistory* h : std::vector<const OwnedHistory*>{&probes[0], &probes[1], &probes[3], &empty}) {
+    for (const OwnedHistory* h :
+         std::vector<const OwnedHistory*>{&probes[0], &probes[1], &probes[3], &empty}) {
       for (Index item : {Index{0}, Index{1}, Index{16}, Index{kContractItems - 1}}) {
         for (size_t maxCount : {size_t{0}, size_t{1}, size_t{3}, size_t{10}}) {
-          INFO("explain item " << item << " with maxCount " << maxCount << ", history of " << h->items.size());
+          INFO("explain item " << item << " with maxCount " << maxCount << ", history of "
+                               << h->items.size());
           const auto why = model->explain(h->view(), item, maxCount);
           REQUIRE(why.size() <= maxCount);
           for (const auto& c : why) {
@@ -333,7 +342,8 @@ inline void runModelContract(const std::string& name, const OptionMap& options,
       INFO("probe " << p);
       REQUIRE(bitIdentical(scoresOf(*model, probes[p].view()), scoresOf(*loaded.model, probes[p].view())));
       for (Index item : {Index{0}, Index{2}, Index{17}})
-        REQUIRE(sameContributions(model->explain(probes[p].view(), item), loaded.model->explain(probes[p].view(), item)));
+        REQUIRE(sameContributions(model->explain(probes[p].view(), item),
+                                  loaded.model->explain(probes[p].view(), item)));
     }
     REQUIRE(bitIdentical(scoresOf(*model, empty.view()), scoresOf(*loaded.model, empty.view())));
     // Saving what was loaded reproduces the file byte for byte.

@@ -1,9 +1,10 @@
+#include "models/cf/popularity.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/error.h"
 #include "data/csr.h"
 #include "io/model_file.h"
-#include "models/cf/popularity.h"
 #include "models/model_io.h"
 
 using namespace localrec;

@@ -1,6 +1,7 @@
-#include <catch2/catch.hpp>
+#include "data/split.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <map>
 #include <string>
@@ -8,7 +9,6 @@
 
 #include "core/error.h"
 #include "core/rng.h"
-#include "data/split.h"
 
 using namespace localrec;
 using Catch::Contains;
@@ -19,7 +19,8 @@ namespace {
 // parts can be traced back to the input rows whatever the times are.
 Interactions tagged(const std::vector<Index>& users, const std::vector<Timestamp>& times) {
   Interactions t;
-  for (size_t r = 0; r < users.size(); ++r) t.push(users[r], static_cast<Index>(r % 7), static_cast<float>(r), times[r]);
+  for (size_t r = 0; r < users.size(); ++r)
+    t.push(users[r], static_cast<Index>(r % 7), static_cast<float>(r), times[r]);
   return t;
 }
 
@@ -72,7 +73,8 @@ TEST_CASE("temporal split: a global cut by time, ties by file order", "[data]") 
   REQUIRE(tags(s.train) == std::vector<int>{1, 2, 3, 5, 8});
   REQUIRE(tags(s.test) == std::vector<int>{0, 4, 6, 7, 9});
   REQUIRE(temporalSplit(t, 0.34).train.size() == 3);
-  for (double bad : {0.0, 1.0, -0.5, 2.0, std::nan("")}) REQUIRE_THROWS_AS(temporalSplit(t, bad), InvalidArgument);
+  for (double bad : {0.0, 1.0, -0.5, 2.0, std::nan("")})
+    REQUIRE_THROWS_AS(temporalSplit(t, bad), InvalidArgument);
 
   const Interactions r = randomTable(500, 20, 9);
   const Split big = temporalSplit(r, 0.8);
@@ -91,7 +93,8 @@ TEST_CASE("ratio split: per-user rounded share in train (at least one), seeded",
   for (Index u : r.users) ++total[u];
   for (Index u : a.train.users) ++inTrain[u];
   for (const auto& [u, n] : total)
-    REQUIRE(inTrain[u] == std::max<size_t>(1, static_cast<size_t>(std::llround(0.8 * static_cast<double>(n)))));
+    REQUIRE(inTrain[u] ==
+            std::max<size_t>(1, static_cast<size_t>(std::llround(0.8 * static_cast<double>(n)))));
   const Split again = ratioSplit(r, 26, 0.8, 42);
   REQUIRE(tags(again.train) == tags(a.train));
   REQUIRE(tags(ratioSplit(r, 26, 0.8, 43).train) != tags(a.train));
