@@ -1,5 +1,8 @@
 #include "models/model_io.h"
 
+#include <string_view>
+#include <unordered_set>
+
 #include "core/error.h"
 #include "io/model_file.h"
 #include "io/serialize.h"
@@ -33,6 +36,12 @@ LoadedModel loadModel(std::span<const uint8_t> bytes) {
   if (!header.itemIds.empty() && header.itemIds.size() != static_cast<size_t>(loaded.model->numItems()))
     fail<FormatError>("model file: ", header.itemIds.size(), " item ids for a ", header.kind, " model over ",
                       loaded.model->numItems(), " items");
+  {
+    std::unordered_set<std::string_view> seen;
+    for (size_t i = 0; i < header.itemIds.size(); ++i)
+      if (!seen.insert(header.itemIds[i]).second)
+        fail<FormatError>("model file: item id '", header.itemIds[i], "' appears twice (second at position ", i, ")");
+  }
   loaded.itemIds = std::move(header.itemIds);
   return loaded;
 }

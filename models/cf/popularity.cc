@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/error.h"
 #include "io/serialize.h"
@@ -28,7 +29,7 @@ Popularity::Popularity(const OptionReader& reader)
 
 void Popularity::fitImpl(const InteractionMatrix& train, Progress& progress) {
   const Csr& byItem = train.byItem();
-  Timestamp newest = 0;
+  Timestamp newest = std::numeric_limits<Timestamp>::min();
   if (halfLifeDays_ > 0)
     for (Timestamp t : byItem.times) newest = std::max(newest, t);
   const double decayPerSecond = halfLifeDays_ > 0 ? std::log(2.0) / (halfLifeDays_ * 86400.0) : 0.0;
@@ -59,7 +60,7 @@ std::vector<Contribution> Popularity::explainImpl(const History&, Index item, si
 
 void Popularity::save(Writer& out) const { out.floats(scores_); }
 
-void Popularity::load(Reader& in) {
+void Popularity::loadImpl(Reader& in) {
   auto scores = in.floats("popularity scores");
   for (size_t i = 0; i < scores.size(); ++i)
     if (!std::isfinite(scores[i])) fail<FormatError>(in.what(), ": popularity score ", i, " is not finite");

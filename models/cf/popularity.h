@@ -16,7 +16,6 @@ class Popularity : public Recommender {
 
   std::string kind() const override { return "popularity"; }
   void save(Writer& out) const override;
-  void load(Reader& in) override;
 
   // The fitted popularity of each item.
   const std::vector<float>& itemScores() const { return scores_; }
@@ -25,6 +24,7 @@ class Popularity : public Recommender {
   void fitImpl(const InteractionMatrix& train, Progress& progress) override;
   void scoreImpl(const History& history, std::span<float> out) const override;
   std::vector<Contribution> explainImpl(const History& history, Index item, size_t maxCount) const override;
+  void loadImpl(Reader& in) override;
 
  private:
   Popularity(const OptionReader& reader);

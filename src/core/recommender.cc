@@ -9,8 +9,16 @@ void Recommender::fit(const InteractionMatrix& train, Progress& progress) {
     fail<InvalidArgument>(kind(), ".fit: the training data is empty (", train.numUsers(), " users, ",
                           train.numItems(), " items, ", train.nnz(), " interactions)");
   fitted_ = false;
+  numItems_ = 0;
   fitImpl(train, progress);
   setFitted(train.numItems());
+}
+
+void Recommender::load(Reader& in) {
+  fitted_ = false;
+  numItems_ = 0;
+  loadImpl(in);
+  if (!fitted_) fail<Error>("internal: ", kind(), " loaded its parameters without marking itself fitted");
 }
 
 void Recommender::checkHistory(const History& history) const {

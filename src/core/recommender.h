@@ -40,7 +40,10 @@ class Recommender {
 
   // Model parameters only; the file header (kind, options, catalog) is written by io/model_file.
   virtual void save(Writer& out) const = 0;
-  virtual void load(Reader& in) = 0;
+  // Replaces the parameters with those `in` holds; the model is unfitted until
+  // loadImpl succeeds (it must end with setFitted), so a failed load never
+  // leaves half-loaded parameters looking usable.
+  void load(Reader& in);
 
   // Catalog size the model scores over (0 before fit).
   Index numItems() const { return numItems_; }
@@ -54,6 +57,7 @@ class Recommender {
   virtual void fitImpl(const InteractionMatrix& train, Progress& progress) = 0;
   virtual void scoreImpl(const History& history, std::span<float> out) const = 0;
   virtual std::vector<Contribution> explainImpl(const History& history, Index item, size_t maxCount) const = 0;
+  virtual void loadImpl(Reader& in) = 0;
 
   // For load(): marks the model fitted over `numItems` items.
   void setFitted(Index numItems) {

@@ -26,7 +26,7 @@ class TableModel : public Recommender {
   std::string kind() const override { return "table"; }
   bool predictsRatings() const override { return ratings_; }
   void save(Writer&) const override {}
-  void load(Reader&) override {}
+  void loadImpl(Reader&) override {}
   mutable int scoreCalls = 0;
 
  protected:
@@ -52,7 +52,7 @@ class HashModel : public Recommender {
   }
   std::string kind() const override { return "hash"; }
   void save(Writer&) const override {}
-  void load(Reader&) override {}
+  void loadImpl(Reader&) override {}
 
  protected:
   void fitImpl(const InteractionMatrix&, Progress&) override {}
@@ -73,7 +73,7 @@ class ConstantModel : public Recommender {
   explicit ConstantModel(Index numItems) : Recommender({}) { setFitted(numItems); }
   std::string kind() const override { return "constant"; }
   void save(Writer&) const override {}
-  void load(Reader&) override {}
+  void loadImpl(Reader&) override {}
 
  protected:
   void fitImpl(const InteractionMatrix&, Progress&) override {}

@@ -432,3 +432,19 @@ TEST_CASE("huge claimed lengths and counts are refused without allocating", "[io
   std::memset(file2.data() + 16, 0xFF, 8);
   REQUIRE_THROWS_WITH(loadModel(file2), Catch::Contains("truncated"));
 }
+
+TEST_CASE("a model file whose catalog repeats an item id is refused", "[io]") {
+  const auto file = saveModel(smallPopularity(), {"a", "b", "a", "d"});
+  REQUIRE_THROWS_WITH(loadModel(file), Catch::Contains("item id 'a' appears twice"));
+}
+
+TEST_CASE("a failed load leaves a previously fitted model unfitted", "[io]") {
+  Popularity model = smallPopularity();
+  Writer w;
+  w.u64(1000);  // claims 1000 floats, has none
+  Reader r(w.bytes());
+  REQUIRE_THROWS_AS(model.load(r), FormatError);
+  REQUIRE_FALSE(model.fitted());
+  std::vector<float> scores(4);
+  REQUIRE_THROWS_AS(model.score({}, scores), StateError);
+}

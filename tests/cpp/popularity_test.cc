@@ -89,3 +89,14 @@ TEST_CASE("popularity ignores the history, explains by the item's own score, sav
   REQUIRE_THROWS_WITH(Popularity(OptionMap{{"half_life_days", "-1"}}), Catch::Contains("half_life_days"));
   REQUIRE_THROWS_WITH(Popularity(OptionMap{{"min_value", "x"}}), Catch::Contains("min_value"));
 }
+
+TEST_CASE("popularity decay works with timestamps before the epoch", "[models]") {
+  // All times negative: the newest (-10) has weight 1, one half-life older (-86410) weight 0.5.
+  Interactions rows;
+  rows.push(0, 0, 1, -10);
+  rows.push(1, 1, 1, -10 - 86400);
+  Popularity model(OptionMap{{"half_life_days", "1"}});
+  model.fit(InteractionMatrix(rows, 2, 2));
+  REQUIRE(model.itemScores()[0] == Approx(1.0f));
+  REQUIRE(model.itemScores()[1] == Approx(0.5f));
+}
