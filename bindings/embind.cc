@@ -277,6 +277,20 @@ class JsSplit {
   int numItems() const { return train_.numItems(); }
   val testUsers() const { return copyToTypedArray(split_.test.users.data(), split_.test.size()); }
   val testItems() const { return copyToTypedArray(split_.test.items.data(), split_.test.size()); }
+  // The rows of one part ("train" or "test") as columns { users, items, values, times }, file order.
+  val rows(const std::string& part) const {
+    return guarded([&] {
+      if (part != "train" && part != "test") fail<InvalidArgument>("rows: part must be 'train' or 'test', got '", part, "'");
+      const Interactions& r = part == "train" ? split_.train : split_.test;
+      std::vector<double> times(r.times.begin(), r.times.end());
+      val out = val::object();
+      out.set("users", copyToTypedArray(r.users.data(), r.size()));
+      out.set("items", copyToTypedArray(r.items.data(), r.size()));
+      out.set("values", copyToTypedArray(r.values.data(), r.size()));
+      out.set("times", copyToTypedArray(times.data(), times.size()));
+      return out;
+    });
+  }
   // A training user's history (item indices, chronological).
   val history(int user) const {
     return guarded([&] {
@@ -535,6 +549,7 @@ EMSCRIPTEN_BINDINGS(localrec) {
       .function("numItems", &JsSplit::numItems)
       .function("testUsers", &JsSplit::testUsers)
       .function("testItems", &JsSplit::testItems)
+      .function("rows", &JsSplit::rows)
       .function("history", &JsSplit::history);
 
   class_<JsModel>("Model")

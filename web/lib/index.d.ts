@@ -60,6 +60,8 @@ export interface Split {
   numItems(): number;
   testUsers(): Int32Array;
   testItems(): Int32Array;
+  /** One part's rows as columns (copies), in file order. */
+  rows(part: 'train' | 'test'): { users: Int32Array; items: Int32Array; values: Float32Array; times: Float64Array };
   /** A training user's history (item indices, oldest first). */
   history(user: number): Int32Array;
   delete(): void;
