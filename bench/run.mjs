@@ -9,8 +9,9 @@
 //   build/wasm-release/bench/bench_*.js         under node (wasm SIMD)
 //   build/wasm-scalar/bench/bench_*.js          under node (wasm without SIMD)
 //   bench/*.mjs (except this file)              under node (peers, e.g. tfjs_matmul.mjs)
-// Every stdout line that is a JSON object with `bench`, `impl` and at least one
-// numeric metric lands in the table of its `bench`; anything else is ignored.
+// Every stdout line that is a JSON object with `bench` and at least one numeric
+// metric lands in the table of its `bench` (row: `impl`, "default" when absent,
+// plus the numeric parameters); anything else is ignored.
 // The raw lines are kept in bench/results/latest.jsonl (git-ignored).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,7 +33,7 @@ const buildRoot = path.resolve(repo, rootArg >= 0 && args[rootArg + 1] ? args[ro
 const benchArgs = {
   data_bench: [path.join(repo, 'data/ml-latest-small/ratings.csv')],
 };
-const RUN_TIMEOUT_MS = 20 * 60 * 1000;
+const RUN_TIMEOUT_MS = 10 * 60 * 1000;
 
 const builds = [
   { key: 'native', label: 'native', preset: 'native-release', wasm: false },
@@ -85,12 +86,18 @@ function build(b, names) {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   if (all.status === 0) return;
-  for (const t of targets) {
-    const one = run('cmake', ['--build', '--preset', b.preset, '-j', '2', '--target', t], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    if (one.status !== 0) log(`${t} does not build in ${b.preset}; skipped`);
+  // One by one, so one broken bench costs only itself; twice, because a source
+  // saved mid-build (several people editing) fails once and then compiles.
+  let failed = targets;
+  for (let attempt = 0; attempt < 2 && failed.length; ++attempt) {
+    failed = failed.filter(
+      (t) =>
+        run('cmake', ['--build', '--preset', b.preset, '-j', '2', '--target', t], {
+          stdio: ['ignore', 'inherit', 'inherit'],
+        }).status !== 0,
+    );
   }
+  for (const t of failed) log(`${t} does not build in ${b.preset}; skipped`);
 }
 
 // Emscripten writes CommonJS .js runners; the repo's package.json says
@@ -112,7 +119,9 @@ function parseLines(stdout, source, file) {
     } catch {
       continue;
     }
-    if (obj && typeof obj.bench === 'string' && typeof obj.impl === 'string') out.push({ ...obj, source, file });
+    if (!obj || typeof obj.bench !== 'string') continue;
+    if (!Object.entries(obj).some(([k, v]) => typeof v === 'number' && isMetric(k))) continue;
+    out.push({ ...obj, impl: typeof obj.impl === 'string' ? obj.impl : 'default', source, file });
   }
   return out;
 }
@@ -165,7 +174,7 @@ function machine() {
 
 // A numeric field is a metric when its name says it is a rate or a time; other
 // numeric fields (n, k, rows, ...) are parameters and become part of the row.
-const PER_S = /(^|_)per_s$|^gflops$|^gbps$|^throughput$/;
+const PER_S = /(^|_)per_s$|(^|_)gflops$|^gbps$|^throughput$/;
 const TIME = /(^|_)(ms|ns|us|s|sec|seconds)$/;
 const isMetric = (k) => PER_S.test(k) || TIME.test(k);
 const lowerIsBetter = (k) => !PER_S.test(k) && TIME.test(k);
@@ -259,10 +268,12 @@ function report(m, skipped) {
     '  `wasm-scalar` (no -msimd128, EIGEN_DONT_VECTORIZE): the same code without SIMD. **tfjs**:',
     '  TensorFlow.js `tfjs-backend-wasm` (XNNPACK, SIMD, one thread), the speed peer.',
     '- `impl` `simd` is the library kernel (which in the wasm scalar build compiles to its scalar',
-    '  fallback); `scalar` is its plain-loop reference, built in each build.',
+    '  fallback); `scalar` is its plain-loop reference, built in each build. Compilers may still',
+    '  auto-vectorize a plain loop without a reduction (axpy) natively and in the SIMD wasm build.',
     '- Last column: wasm SIMD build over wasm scalar build for the same row (speedup; >1 is better).',
     '- Single thread. Each figure is the median of 5 samples of >= 0.3 s each (C++ kernels and tfjs);',
-    '  other benches document their own method. The machine may be shared: see the load average.',
+    '  `best_*` rows are the best of those 5 (the least disturbed sample on a shared machine).',
+    '  Other benches document their own method. The machine may be shared: see the load average.',
     '',
   ];
   for (const [bench, lines] of byBench) doc.push(table(bench, lines));
@@ -315,7 +326,10 @@ function main() {
   fs.mkdirSync(resultsDir, { recursive: true });
   fs.writeFileSync(path.join(resultsDir, 'latest.jsonl'), results.map((r) => JSON.stringify(r)).join('\n') + '\n');
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  fs.writeFileSync(outFile, report(m, skipped));
+  // Sections other scripts own (bench/accuracy.mjs writes between its markers) are carried over.
+  const previous = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
+  const kept = previous.match(/<!-- accuracy:begin -->[\s\S]*?<!-- accuracy:end -->/);
+  fs.writeFileSync(outFile, report(m, skipped) + (kept ? `\n${kept[0]}\n` : ''));
   log(`${results.length} measurements; wrote ${path.relative(repo, outFile)}`);
   for (const p of problems) log(`problem: ${p}`);
 }
