@@ -14,7 +14,7 @@ bash scripts/build.sh native-debug
 ctest --preset native-debug
 
 step "wasm Catch2 under node (wasm-release)"
-bash scripts/build.sh wasm-release
+bash scripts/build.sh wasm-release localrec_core localrec_tests
 ctest --preset wasm-release
 
 step "wasm debug module (-sASSERTIONS=2)"
