@@ -3,7 +3,14 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "models/cf/ials.h"
+#include "models/cf/bias_baseline.h"
+#include "models/cf/biased_mf.h"
+#include "models/cf/bpr.h"
+#include "models/cf/ease.h"
+#include "models/cf/item_knn.h"
 #include "models/cf/popularity.h"
+#include "models/cf/user_knn.h"
 
 namespace localrec {
 
@@ -18,6 +25,13 @@ ModelInfo entry(std::string name, std::string summary) {
 const std::vector<ModelInfo>& modelRegistry() {
   static const std::vector<ModelInfo> registry = {
       entry<Popularity>("popularity", "most interacted-with items (optionally recency-decayed)"),
+      entry<ItemKnn>("item_knn", "item-based kNN: cosine (shrunk) or Jaccard, top-N neighbours per item"),
+      entry<UserKnn>("user_knn", "user-based kNN: cosine or Pearson against every training user, top-K vote"),
+      entry<BiasBaseline>("bias", "rating baseline: global mean + regularized user and item biases"),
+      entry<BiasedMf>("biased_mf", "explicit-rating MF with biases (SGD, Koren 2009); ridge fold-in of any history"),
+      entry<Bpr>("bpr", "BPR-MF (Rendle 2009), uniform negatives; SGD fold-in of any history"),
+      entry<Ials>("ials", "implicit-feedback ALS (Hu et al. 2008), CG or exact solves; fold-in of any history"),
+      entry<Ease>("ease", "EASE^R closed-form item-item regression (Steck 2019); dense items^2 weights, max_items limit"),
   };
   return registry;
 }

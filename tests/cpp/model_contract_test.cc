@@ -19,6 +19,13 @@ struct ContractSettings {
 const std::map<std::string, ContractSettings>& contractSettings() {
   static const std::map<std::string, ContractSettings> table = {
       {"popularity", {{{"min_value", "0"}}, {}}},
+      {"item_knn", {{{"neighbors", "10"}, {"shrink", "2"}, {"alpha", "0.5"}}, {}}},
+      {"user_knn", {{{"neighbors", "20"}, {"shrink", "2"}}, {}}},
+      {"ease", {{{"lambda", "200"}}, {}}},
+      {"bias", {{{"iterations", "3"}}, {}}},
+      {"biased_mf", {{{"factors", "8"}, {"epochs", "10"}, {"lr", "0.01"}}, {}}},
+      {"bpr", {{{"factors", "8"}, {"epochs", "10"}, {"fold_in_epochs", "10"}}, {}}},
+      {"ials", {{{"factors", "8"}, {"iterations", "8"}}, {}}},
   };
   return table;
 }

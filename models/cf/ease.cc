@@ -1,0 +1,411 @@
+#include "models/cf/ease.h"
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include "core/error.h"
+#include "io/serialize.h"
+#include "linalg/kernels.h"
+
+namespace localrec {
+
+namespace {
+
+constexpr uint32_t kLayoutVersion = 1;
+// Block size of the blocked factorization and inverse: small enough that one
+// block of work (a GEMM of about W x 128 x 128) ends well within 100 ms in
+// wasm at W = 10,000, so a cancel lands quickly; large enough for GEMM speed.
+constexpr Eigen::Index kBlock = 128;
+
+std::string megabytes(double bytes) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.1f MB", bytes / (1024.0 * 1024.0));
+  return text;
+}
+
+// Reports progress through one phase of the fit, which spans [from, to] of the
+// whole, as a count of equal-ish steps (monotone, as the contract requires).
+class Phase {
+ public:
+  Phase(Progress& progress, double from, double to, const char* stage, double steps)
+      : progress_(progress), from_(from), to_(to), stage_(stage), steps_(std::max(1.0, steps)) {}
+  void step() {
+    done_ += 1;
+    progress_.report(from_ + (to_ - from_) * std::min(1.0, done_ / steps_), stage_);
+  }
+
+ private:
+  Progress& progress_;
+  double from_, to_;
+  const char* stage_;
+  double steps_, done_ = 0;
+};
+
+// The dense linear algebra of the fit, in place on one W x W column-major
+// buffer (only its lower triangle is read until symmetrize()). About W^3 flops
+// in all: W^3/3 each for the Cholesky factor L, L^-1 and P = L^-T L^-1.
+template <class T>
+class InPlaceInverse {
+ public:
+  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  using Map = Eigen::Map<Mat>;
+
+  InPlaceInverse(T* data, Eigen::Index n) : a_(data, n, n), n_(n), blocks_((n + kBlock - 1) / kBlock) {}
+
+  // Steps each phase reports: about blocks^2 / 2 chunks of work.
+  double steps() const { return static_cast<double>(blocks_) * (blocks_ + 1) / 2 + blocks_; }
+
+  // Lower Cholesky factor G = L L^T, right-looking and blocked; the trailing
+  // update goes in column stripes so progress (and cancel) is checked often.
+  void cholesky(Phase& phase) {
+    for (Eigen::Index k = 0; k < n_; k += kBlock) {
+      const Eigen::Index kb = std::min(kBlock, n_ - k);
+      Eigen::Ref<Mat> diag(a_.block(k, k, kb, kb));
+      Eigen::LLT<Eigen::Ref<Mat>> llt(diag);
+      if (llt.info() != Eigen::Success)
+        fail<Error>("ease: X^T X + lambda I is not numerically positive definite near warm item ", k,
+                    "; increase lambda or use precision=double");
+      const Eigen::Index rest = n_ - k - kb;
+      if (rest > 0) {
+        auto l21 = a_.block(k + kb, k, rest, kb);
+        a_.block(k, k, kb, kb).template triangularView<Eigen::Lower>().transpose().template solveInPlace<Eigen::OnTheRight>(l21);
+        for (Eigen::Index s = k + kb; s < n_; s += kBlock) {
+          const Eigen::Index sb = std::min(kBlock, n_ - s);
+          a_.block(s, s, n_ - s, sb).noalias() -= a_.block(s, k, n_ - s, kb) * a_.block(s, k, sb, kb).transpose();
+          phase.step();
+        }
+      }
+      phase.step();
+    }
+  }
+
+  // L := L^-1 in place (lower triangular), blocked from the last block up:
+  // with X22 = L22^-1 already in place, X21 = -X22 L21 L11^-1.
+  void invertTriangle(Phase& phase) {
+    Mat tmp;
+    for (Eigen::Index bj = blocks_ - 1; bj >= 0; --bj) {
+      const Eigen::Index j = bj * kBlock;
+      const Eigen::Index jb = std::min(kBlock, n_ - j);
+      const Eigen::Index rest = n_ - j - jb;
+      auto l11 = a_.block(j, j, jb, jb);
+      if (rest > 0) {
+        auto a21 = a_.block(j + jb, j, rest, jb);
+        auto x22 = a_.block(j + jb, j + jb, rest, rest);
+        // a21 := X22 a21 by row chunks from the bottom up: rows [r0, r1) of
+        // the product read only rows < r1 of a21, which are not yet replaced.
+        for (Eigen::Index r1 = rest; r1 > 0;) {
+          const Eigen::Index r0 = std::max<Eigen::Index>(0, r1 - kBlock);
+          const Eigen::Index rb = r1 - r0;
+          tmp.noalias() = x22.block(r0, r0, rb, rb).template triangularView<Eigen::Lower>() * a21.middleRows(r0, rb);
+          if (r0 > 0) tmp.noalias() += x22.block(r0, 0, rb, r0) * a21.topRows(r0);
+          auto rows = a21.middleRows(r0, rb);
+          rows = -tmp;
+          l11.template triangularView<Eigen::Lower>().template solveInPlace<Eigen::OnTheRight>(rows);
+          r1 = r0;
+          phase.step();
+        }
+      }
+      tmp = Mat::Identity(jb, jb);
+      l11.template triangularView<Eigen::Lower>().solveInPlace(tmp);
+      l11.template triangularView<Eigen::Lower>() = tmp;
+      phase.step();
+    }
+  }
+
+  // With the buffer holding X = L^-1 (lower), computes P = X^T X (lower) in
+  // place, row block by row block: P_I,<I = X_II^T X_I,<I + X_>I,I^T X_>I,<I
+  // (rows below I still hold X when row block I is replaced).
+  void multiplyTransposed(Phase& phase) {
+    Mat tmp, d, x;
+    for (Eigen::Index i = 0; i < n_; i += kBlock) {
+      const Eigen::Index ib = std::min(kBlock, n_ - i);
+      const Eigen::Index rest = n_ - i - ib;
+      auto x11 = a_.block(i, i, ib, ib);
+      x = x11.template triangularView<Eigen::Lower>();
+      d.noalias() = x.transpose() * x;
+      if (rest > 0) d.noalias() += a_.block(i + ib, i, rest, ib).transpose() * a_.block(i + ib, i, rest, ib);
+      for (Eigen::Index c = 0; c < i; c += kBlock) {
+        const Eigen::Index cb = std::min(kBlock, i - c);
+        tmp.noalias() = x.transpose() * a_.block(i, c, ib, cb);
+        if (rest > 0) tmp.noalias() += a_.block(i + ib, i, rest, ib).transpose() * a_.block(i + ib, c, rest, cb);
+        a_.block(i, c, ib, cb) = tmp;
+        phase.step();
+      }
+      x11.template triangularView<Eigen::Lower>() = d;
+      phase.step();
+    }
+  }
+
+  // Copies the lower triangle onto the upper one, in tiles (cache friendly).
+  void symmetrize() {
+    constexpr Eigen::Index tile = 64;
+    for (Eigen::Index jc = 0; jc < n_; jc += tile)
+      for (Eigen::Index ic = jc; ic < n_; ic += tile)
+        for (Eigen::Index j = jc; j < std::min(jc + tile, n_); ++j)
+          for (Eigen::Index i = std::max(ic, j + 1); i < std::min(ic + tile, n_); ++i) a_(j, i) = a_(i, j);
+  }
+
+ private:
+  Map a_;
+  Eigen::Index n_, blocks_;
+};
+
+// Fits B over the W warm items of `train` into `b` (row-major, W x W floats).
+template <class T>
+void fitWeights(const InteractionMatrix& train, const std::vector<Index>& warmOf, Index w, double lambda,
+                double dropout, bool useValues, Progress& progress, std::vector<float>& b) {
+  const size_t n = static_cast<size_t>(w);
+  std::vector<T> a(n * n, T(0));  // column-major; G's lower triangle first
+
+  // G = X^T X (lower triangle) by one pass over the users' co-occurrences.
+  Phase gram(progress, 0.0, 0.08, "co-occurrence", train.numUsers() / 256.0 + 1);
+  const Csr& byUser = train.byUser();
+  std::vector<std::pair<Index, T>> row;
+  for (Index u = 0; u < train.numUsers(); ++u) {
+    row.clear();
+    const auto items = byUser.rowIndices(u);
+    const auto values = byUser.rowValues(u);
+    for (size_t k = 0; k < items.size(); ++k) {
+      const Index wi = warmOf[items[k]];
+      if (wi >= 0) row.push_back({wi, useValues ? static_cast<T>(values[k]) : T(1)});
+    }
+    std::sort(row.begin(), row.end());
+    for (size_t p = 0; p < row.size(); ++p) {
+      T* column = a.data() + static_cast<size_t>(row[p].first) * n;
+      const T xp = row[p].second;
+      for (size_t q = p; q < row.size(); ++q) column[row[q].first] += xp * row[q].second;
+    }
+    if ((u & 255) == 255) gram.step();
+  }
+  // Dropout emphasis (Steck 2020, EDLAE): an L2 penalty proportional to each
+  // item's own diagonal, p / (1 - p) * (X^T X)_jj, on top of the plain lambda.
+  const double emphasis = dropout / (1.0 - dropout);
+  for (size_t i = 0; i < n; ++i) a[i * n + i] += static_cast<T>(lambda + emphasis * static_cast<double>(a[i * n + i]));
+
+  InPlaceInverse<T> inverse(a.data(), static_cast<Eigen::Index>(n));
+  Phase cholesky(progress, 0.08, 0.40, "cholesky", inverse.steps());
+  inverse.cholesky(cholesky);
+  Phase triangle(progress, 0.40, 0.70, "inverse", inverse.steps());
+  inverse.invertTriangle(triangle);
+  Phase product(progress, 0.70, 0.97, "inverse", inverse.steps());
+  inverse.multiplyTransposed(product);
+  inverse.symmetrize();
+  progress.report(0.97, "weights");
+
+  // The column-major buffer of the symmetric P read as row-major is P itself;
+  // B_ji = -P_ji / P_ii = -P(i, j) / P(i, i), so row j of B is column j of P
+  // scaled elementwise by -1 / diag(P).
+  std::vector<T> scale(n);
+  for (size_t i = 0; i < n; ++i) {
+    const T d = a[i * n + i];
+    if (!(d > T(0)) || !std::isfinite(static_cast<double>(d)))
+      fail<Error>("ease: the inverse of X^T X + lambda I is numerically unstable (diagonal ", static_cast<double>(d),
+                  " at warm item ", i, "); increase lambda or use precision=double");
+    scale[i] = T(-1) / d;
+  }
+  // In float the buffer becomes B in place (peak memory W^2 floats); in double
+  // B is a second, float buffer.
+  if constexpr (!std::is_same_v<T, float>) b.resize(n * n);
+  for (size_t j = 0; j < n; ++j) {
+    const T* p = a.data() + j * n;
+    float* out = std::is_same_v<T, float> ? reinterpret_cast<float*>(a.data()) + j * n : b.data() + j * n;
+    for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(p[i] * scale[i]);
+    out[j] = 0.0f;
+    if ((j & 511) == 0) progress.report(0.97 + 0.03 * static_cast<double>(j) / n, "weights");
+  }
+  if constexpr (std::is_same_v<T, float>) b = std::move(a);
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& Ease::optionSpecs() {
+  static const std::vector<OptionSpec> specs = {
+      {"lambda", "float", "200", 1e-3, 1e9, {},
+       "L2 regularization added to the diagonal of X^T X (Steck used 500 on ML-20M; 200 tuned on ml-latest-small)"},
+      {"dropout", "float", "0", 0, 0.95, {},
+       "EDLAE emphasis (Steck 2020): adds dropout/(1-dropout) * (X^T X)_jj to item j's diagonal penalty"},
+      {"weighting", "choice", "binary", 0, 0, {"binary", "value"},
+       "X entries: 1 per interaction (binary) or the interaction value (value); history values likewise"},
+      {"min_support", "int", "5", 1, 1000000, {},
+       "only items with at least this many training interactions get weights (others score 0)"},
+      {"max_items", "int", "20000", 1, 46340, {},
+       "refuse to fit when more items than this would enter the model (B needs items^2 floats)"},
+      {"precision", "choice", "float", 0, 0, {"float", "double"},
+       "arithmetic of the inverse: float (half the memory) or double (for tiny lambda)"},
+  };
+  return specs;
+}
+
+Ease::Ease(const OptionMap& options) : Ease(OptionReader("ease", optionSpecs(), options)) {}
+
+Ease::Ease(const OptionReader& reader)
+    : Recommender(reader.resolved()),
+      lambda_(reader.getFloat("lambda")),
+      dropout_(reader.getFloat("dropout")),
+      useValues_(reader.getChoice("weighting") == "value"),
+      minSupport_(reader.getInt("min_support")),
+      maxItems_(reader.getInt("max_items")),
+      doublePrecision_(reader.getChoice("precision") == "double") {
+  reader.finish();
+}
+
+void Ease::fitImpl(const InteractionMatrix& train, Progress& progress) {
+  const Csr& byItem = train.byItem();
+  for (Index i = 0; i < train.numItems(); ++i)
+    for (float v : byItem.rowValues(i))
+      if (!std::isfinite(v)) fail<InvalidArgument>("ease.fit: a training value of item ", i, " is not finite (", v, ")");
+
+  const Index numItems = train.numItems();
+  std::vector<Index> warm, warmOf(static_cast<size_t>(numItems), -1);
+  std::vector<float> popularity(static_cast<size_t>(numItems));
+  const double users = std::max<Index>(1, train.numUsers());
+  for (Index i = 0; i < numItems; ++i) {
+    popularity[i] = static_cast<float>(byItem.rowSize(i) / users);
+    if (byItem.rowSize(i) >= minSupport_) {
+      warmOf[i] = static_cast<Index>(warm.size());
+      warm.push_back(i);
+    }
+  }
+  const Index w = static_cast<Index>(warm.size());
+  const double bytes = static_cast<double>(w) * w * 4.0;
+  if (w > maxItems_)
+    fail<InvalidArgument>("ease: EASE needs ", w, " x ", w, " floats = ", megabytes(bytes), " (", w,
+                          " items with at least min_support=", minSupport_,
+                          " interactions); the limit is max_items=", maxItems_,
+                          "; use item_knn or ials for larger catalogs, or raise min_support or max_items");
+  progress.report(0.0, "co-occurrence");
+
+  std::vector<float> b;
+  if (w > 0) {
+    try {
+      if (doublePrecision_)
+        fitWeights<double>(train, warmOf, w, lambda_, dropout_, useValues_, progress, b);
+      else
+        fitWeights<float>(train, warmOf, w, lambda_, dropout_, useValues_, progress, b);
+    } catch (const std::bad_alloc&) {
+      fail<Error>("ease: out of memory allocating ", w, " x ", w, " ", doublePrecision_ ? "doubles" : "floats",
+                  " (", megabytes(bytes * (doublePrecision_ ? 3 : 1)),
+                  "); lower max_items, raise min_support, or use item_knn or ials");
+    } catch (const std::length_error&) {
+      fail<Error>("ease: out of memory allocating ", w, " x ", w, " ", doublePrecision_ ? "doubles" : "floats",
+                  " (", megabytes(bytes * (doublePrecision_ ? 3 : 1)),
+                  "); lower max_items, raise min_support, or use item_knn or ials");
+    }
+  }
+  progress.report(1.0, "done");
+  warm_ = std::move(warm);
+  warmOf_ = std::move(warmOf);
+  b_ = std::move(b);
+  popularity_ = std::move(popularity);
+}
+
+std::vector<float> Ease::historyWeights(const History& history) const {
+  std::vector<float> weights(history.size(), 1.0f);
+  for (size_t k = 0; k < history.values.size(); ++k) {
+    if (!std::isfinite(history.values[k]))
+      fail<InvalidArgument>("ease: history value ", k, " (item ", history.items[k], ") is not finite");
+    if (useValues_) weights[k] = history.values[k];
+  }
+  return weights;
+}
+
+bool Ease::anyWarm(const History& history, const std::vector<float>& weights) const {
+  for (size_t k = 0; k < history.size(); ++k)
+    if (warmOf_[history.items[k]] >= 0 && weights[k] != 0.0f) return true;
+  return false;
+}
+
+void Ease::scoreImpl(const History& history, std::span<float> out) const {
+  const auto weights = historyWeights(history);
+  if (!anyWarm(history, weights)) {
+    std::copy(popularity_.begin(), popularity_.end(), out.begin());
+    return;
+  }
+  const size_t w = warm_.size();
+  const bool allWarm = w == out.size();
+  std::vector<float> compact(allWarm ? 0 : w, 0.0f);
+  float* acc = allWarm ? out.data() : compact.data();
+  if (allWarm) std::fill(out.begin(), out.end(), 0.0f);
+  for (size_t k = 0; k < history.size(); ++k) {
+    const Index j = warmOf_[history.items[k]];
+    if (j >= 0 && weights[k] != 0.0f) linalg::axpy(weights[k], b_.data() + static_cast<size_t>(j) * w, acc, w);
+  }
+  if (!allWarm) {
+    std::fill(out.begin(), out.end(), 0.0f);
+    for (size_t a = 0; a < w; ++a) out[warm_[a]] = compact[a];
+  }
+}
+
+std::vector<Contribution> Ease::explainImpl(const History& history, Index item, size_t maxCount) const {
+  if (maxCount == 0) return {};
+  const auto weights = historyWeights(history);
+  if (!anyWarm(history, weights)) return {Contribution{-1, popularity_[item]}};
+  const Index target = warmOf_[item];
+  if (target < 0) return {};
+  const size_t w = warm_.size();
+  std::vector<Contribution> all;
+  for (size_t k = 0; k < history.size(); ++k) {
+    const Index j = warmOf_[history.items[k]];
+    if (j < 0) continue;
+    const float c = weights[k] * b_[static_cast<size_t>(j) * w + target];
+    if (c > 0.0f) all.push_back({static_cast<Index>(k), c});
+  }
+  const size_t keep = std::min(maxCount, all.size());
+  std::partial_sort(all.begin(), all.begin() + keep, all.end(), [](const Contribution& x, const Contribution& y) {
+    return x.weight != y.weight ? x.weight > y.weight : x.source < y.source;
+  });
+  all.resize(keep);
+  return all;
+}
+
+// PARM: u32 layout 1, ints warm items (ascending catalog indices), floats
+// popularity (one per catalog item), floats B (W x W row-major).
+void Ease::save(Writer& out) const {
+  out.u32(kLayoutVersion);
+  out.ints(warm_);
+  out.floats(popularity_);
+  out.floats(b_);
+}
+
+void Ease::loadImpl(Reader& in) {
+  const uint32_t layout = in.u32("ease layout");
+  if (layout != kLayoutVersion) fail<FormatError>(in.what(), ": ease parameter layout ", layout, " is not 1");
+  auto warm = in.ints("ease warm items");
+  auto popularity = in.floats("ease popularity");
+  const size_t numItems = popularity.size();
+  if (numItems == 0 || numItems > 0x7fffffff) fail<FormatError>(in.what(), ": ease catalog of ", numItems, " items");
+  if (warm.size() > numItems)
+    fail<FormatError>(in.what(), ": ease has ", warm.size(), " warm items in a catalog of ", numItems);
+  std::vector<Index> warmOf(numItems, -1);
+  for (size_t a = 0; a < warm.size(); ++a) {
+    if (warm[a] < 0 || static_cast<size_t>(warm[a]) >= numItems || (a > 0 && warm[a] <= warm[a - 1]))
+      fail<FormatError>(in.what(), ": ease warm item ", a, " (", warm[a],
+                        ") is out of order or outside the catalog");
+    warmOf[warm[a]] = static_cast<Index>(a);
+  }
+  for (size_t i = 0; i < numItems; ++i)
+    if (!std::isfinite(popularity[i]) || popularity[i] < 0)
+      fail<FormatError>(in.what(), ": ease popularity ", i, " is not a finite count share");
+  const size_t w = warm.size();
+  // W <= 46,340 keeps W^2 within 32 bits (wasm's size_t); fit never writes more.
+  if (w > 46340) fail<FormatError>(in.what(), ": ease has ", w, " warm items, more than max_items allows");
+  auto b = in.floats("ease weights", w * w);
+  for (size_t k = 0; k < b.size(); ++k)
+    if (!std::isfinite(b[k])) fail<FormatError>(in.what(), ": ease weight ", k, " is not finite");
+  for (size_t a = 0; a < w; ++a)
+    if (b[a * w + a] != 0.0f) fail<FormatError>(in.what(), ": ease weight diagonal ", a, " is not 0");
+  warm_ = std::move(warm);
+  warmOf_ = std::move(warmOf);
+  popularity_ = std::move(popularity);
+  b_ = std::move(b);
+  setFitted(static_cast<Index>(numItems));
+}
+
+}  // namespace localrec
