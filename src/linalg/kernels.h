@@ -22,8 +22,9 @@ void gemv(const float* A, size_t rows, size_t cols, size_t lda, const float* x, 
 }  // namespace scalar
 
 // Top-K: the indices of the k largest scores, best first; ties broken by lower
-// index. Entries with score -infinity are never returned (used for exclusion),
-// so fewer than k may come back. Writes into caller buffers, returns the count.
+// index. Entries with score -infinity (or NaN, treated as -infinity) are never
+// returned (used for exclusion), so fewer than k may come back. Writes into
+// caller buffers (outScores may be null), returns the count.
 size_t topK(std::span<const float> scores, size_t k, Index* outIndices, float* outScores);
 
 namespace scalar {
