@@ -471,6 +471,7 @@ val evaluateModel(const JsModel& model, const JsSplit& split, const val& options
     out.set("metrics", metrics);
     out.set("users", report.users);
     out.set("coldUsers", report.coldUsers);
+    out.set("skippedUsers", report.skippedUsers);
     out.set("testRows", static_cast<double>(report.testRows));
     return out;
   });

@@ -83,12 +83,14 @@ test('evaluate --train/--test: cold test users count as misses, test-only items 
   const dir = mkdtempSync(join(tmpdir(), 'localrec-cli-'));
   const train = join(dir, 'train.csv');
   const testFile = join(dir, 'test.csv');
-  writeFileSync(train, 'user,item,timestamp\nu1,a,1\nu1,b,2\nu2,a,1\nu3,b,1\nu3,a,2\n');
+  writeFileSync(train, 'user,item,timestamp\nu1,a,1\nu1,b,2\nu2,a,1\nu3,b,1\nu3,a,2\nu5,a,5\n');
   // u1 -> c (popularity 0, ties with x which appears only in test): rank 2. u2 -> b: rank 1. u9: cold.
-  writeFileSync(testFile, 'user,item,timestamp\nu1,c,3\nu2,b,2\nu9,a,1\nu3,x,3\n');
+  // u5's only test item is already in its history: skipped, not counted in users.
+  writeFileSync(testFile, 'user,item,timestamp\nu1,c,3\nu2,b,2\nu9,a,1\nu3,x,3\nu5,a,9\n');
   const out = runJson(['evaluate', '--train', train, '--test', testFile, '--model', 'popularity', '--k', '1']);
   assert.equal(out.users, 4);
   assert.equal(out.cold_users, 1);
+  assert.equal(out.skipped_users, 1);
   // Hits at K=1: only u2 (b has popularity 2 after a is in its history). u3 -> x: c ties x, rank 2.
   assert.ok(Math.abs(out.metrics['hr@1'] - 1 / 4) < 1e-9);
 });

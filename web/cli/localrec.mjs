@@ -116,6 +116,7 @@ function runEvaluation(core, args, split, modelName, modelOptions, evalOptions) 
       metrics: report.metrics,
       users: report.users,
       cold_users: report.coldUsers,
+      skipped_users: report.skippedUsers,
       test_rows: report.testRows,
       fit_seconds: round(fitSeconds, 4),
       eval_seconds: round(evalSeconds, 4),

@@ -135,6 +135,8 @@ export interface EvaluationReport {
   metrics: Record<string, number>;
   users: number;
   coldUsers: number;
+  /** Test users left out because every test item was already in their history. */
+  skippedUsers: number;
   testRows: number;
 }
 
