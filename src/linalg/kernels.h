@@ -15,6 +15,24 @@ void axpy(float alpha, const float* x, float* y, size_t n);
 // y = A x (+ beta y), A row-major rows x cols with leading dimension lda >= cols.
 void gemv(const float* A, size_t rows, size_t cols, size_t lda, const float* x, float* y, float beta = 0.0f);
 
+// Whether gemm reads an operand as stored or transposed.
+enum class Op { kNone, kTranspose };
+
+// C = alpha * op(A) * op(B) + beta * C, every matrix row-major: op(A) is m x k,
+// op(B) is k x n, C is m x n; lda, ldb, ldc are the row strides of the STORED
+// matrices (A stored m x k for kNone, k x m for kTranspose; likewise B).
+// beta == 0 overwrites C without reading it (NaN in C does not propagate).
+// The batched products of the neural layers and the dense blocks of EASE go
+// through it. Implemented in linalg/gemm.cc.
+void gemm(Op opA, Op opB, size_t m, size_t n, size_t k, float alpha, const float* A, size_t lda,
+          const float* B, size_t ldb, float beta, float* C, size_t ldc);
+
+namespace scalar {
+// The triple loop gemm is tested against (same contract).
+void gemm(Op opA, Op opB, size_t m, size_t n, size_t k, float alpha, const float* A, size_t lda,
+          const float* B, size_t ldb, float beta, float* C, size_t ldc);
+}  // namespace scalar
+
 namespace scalar {
 float dot(const float* a, const float* b, size_t n);
 void axpy(float alpha, const float* x, float* y, size_t n);

@@ -269,3 +269,61 @@ TEST_CASE("the build is vectorized", "[linalg]") {
   SUCCEED("no vectorization requirement on this target");
 #endif
 }
+
+TEST_CASE("gemm known answer for every transpose combination", "[linalg]") {
+  // op(A) = [[1,2,3],[4,5,6]] (2x3), op(B) = [[1,0],[0,1],[1,1]] (3x2):
+  // op(A) op(B) = [[4,5],[10,11]].
+  const float aN[6] = {1, 2, 3, 4, 5, 6}, aT[6] = {1, 4, 2, 5, 3, 6};
+  const float bN[6] = {1, 0, 0, 1, 1, 1}, bT[6] = {1, 0, 1, 0, 1, 1};
+  const float want[4] = {4, 5, 10, 11};
+  for (la::Op opA : {la::Op::kNone, la::Op::kTranspose}) {
+    for (la::Op opB : {la::Op::kNone, la::Op::kTranspose}) {
+      const float* A = opA == la::Op::kNone ? aN : aT;
+      const float* B = opB == la::Op::kNone ? bN : bT;
+      const size_t lda = opA == la::Op::kNone ? 3 : 2, ldb = opB == la::Op::kNone ? 2 : 3;
+      float c[4] = {kNaN, kNaN, kNaN, kNaN};
+      la::gemm(opA, opB, 2, 2, 3, 1.0f, A, lda, B, ldb, 0.0f, c, 2);
+      for (int i = 0; i < 4; ++i) CHECK(c[i] == want[i]);
+      float c2[4] = {1, 1, 1, 1};  // alpha 2, beta -1
+      la::gemm(opA, opB, 2, 2, 3, 2.0f, A, lda, B, ldb, -1.0f, c2, 2);
+      for (int i = 0; i < 4; ++i) CHECK(c2[i] == 2 * want[i] - 1);
+    }
+  }
+  float c[1] = {0};
+  CHECK_THROWS_AS(la::gemm(la::Op::kNone, la::Op::kNone, 1, 1, 3, 1.0f, aN, 2, bN, 1, 0.0f, c, 1), localrec::InvalidArgument);
+}
+
+TEST_CASE("gemm matches the scalar reference on random shapes, strides and transposes", "[linalg]") {
+  std::mt19937 gen(11);
+  std::uniform_int_distribution<size_t> pickDim(0, 70), pickPad(0, 3);
+  for (int trial = 0; trial < 80; ++trial) {
+    const size_t m = pickDim(gen), n = pickDim(gen), k = trial < 5 ? 0 : pickDim(gen);
+    const la::Op opA = trial % 2 ? la::Op::kTranspose : la::Op::kNone;
+    const la::Op opB = (trial / 2) % 2 ? la::Op::kTranspose : la::Op::kNone;
+    const size_t aRows = opA == la::Op::kNone ? m : k, aCols = opA == la::Op::kNone ? k : m;
+    const size_t bRows = opB == la::Op::kNone ? k : n, bCols = opB == la::Op::kNone ? n : k;
+    const size_t lda = aCols + pickPad(gen), ldb = bCols + pickPad(gen), ldc = n + pickPad(gen);
+    std::vector<float> A(aRows * lda + 1), B(bRows * ldb + 1), C0(m * ldc + 1);
+    fillRandom(A.data(), A.size(), gen);
+    fillRandom(B.data(), B.size(), gen);
+    fillRandom(C0.data(), C0.size(), gen);
+    const float alpha = 1.5f, beta = trial % 3 == 0 ? 0.0f : 0.25f;
+    std::vector<float> C = C0, CRef = C0;
+    INFO("m=" << m << " n=" << n << " k=" << k << " trial=" << trial);
+    la::gemm(opA, opB, m, n, k, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+    la::scalar::gemm(opA, opB, m, n, k, alpha, A.data(), lda, B.data(), ldb, beta, CRef.data(), ldc);
+    for (size_t i = 0; i < m; ++i) {
+      for (size_t j = 0; j < n; ++j) {
+        double absSum = std::fabs(beta * C0[i * ldc + j]);
+        for (size_t p = 0; p < k; ++p) {
+          const float a = opA == la::Op::kNone ? A[i * lda + p] : A[p * lda + i];
+          const float b = opB == la::Op::kNone ? B[p * ldb + j] : B[j * ldb + p];
+          absSum += std::fabs(double(alpha) * a * b);
+        }
+        REQUIRE(std::fabs(double(C[i * ldc + j]) - CRef[i * ldc + j]) <= 2.0 * (k + 2) * kEps * absSum + 1e-30);
+      }
+      // Padding columns of C are never written.
+      for (size_t j = n; j < ldc; ++j) REQUIRE(C[i * ldc + j] == C0[i * ldc + j]);
+    }
+  }
+}
