@@ -35,7 +35,7 @@ const benchArgs = {
   // The 10M-interaction iALS run and EASE over all 9,724 items take minutes per
   // build; run them by hand (see docs/benchmarks.md) rather than in every build here.
   ials_bench: [path.join(repo, 'data/ml-latest-small/ratings.csv'), '--skip-10m'],
-  ease_bench: [path.join(repo, 'data/ml-latest-small/ratings.csv'), '5'],
+  ease_bench: [path.join(repo, 'data/ml-latest-small/ratings.csv'), '5,20'],
 };
 const RUN_TIMEOUT_MS = 10 * 60 * 1000;
 

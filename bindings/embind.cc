@@ -98,7 +98,17 @@ std::vector<int32_t> int32Vector(const val& array, const char* what) {
   const bool arrayLike = val::global("Array").call<bool>("isArray", array) ||
                          val::global("ArrayBuffer").call<bool>("isView", array);
   if (!arrayLike) fail<InvalidArgument>(what, " must be an array or an Int32Array of item indices");
-  return emscripten::convertJSArrayToNumberVector<int32_t>(array);
+  // Read as doubles first: a direct int32 conversion would silently truncate 1.7
+  // to item 1 and wrap out-of-range numbers.
+  const auto numbers = emscripten::convertJSArrayToNumberVector<double>(array);
+  std::vector<int32_t> out(numbers.size());
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    const double d = numbers[i];
+    if (!(d >= -2147483648.0 && d <= 2147483647.0) || d != static_cast<double>(static_cast<int32_t>(d)))
+      fail<InvalidArgument>(what, "[", i, "] must be an integer index, got ", d);
+    out[i] = static_cast<int32_t>(d);
+  }
+  return out;
 }
 
 // Typed fields of a JS options object, validated before conversion (a failed
@@ -355,6 +365,27 @@ class JsModel {
     });
   }
 
+  // Incremental refresh (models with supportsUpdate(), e.g. ials) on a split
+  // over the same item ids as the fit; changedUsers are the split's user indices.
+  void update(const JsSplit& split, const val& changedUsers, const val& onProgress) {
+    guarded([&] {
+      const auto& ids = split.itemIds();
+      // The C++ update checks the state and the item count; here the ids
+      // themselves must be the model's (a dataset with as many, but other, items).
+      if (model_->supportsUpdate() && model_->fitted() && static_cast<int>(ids.size()) != catalog_.size())
+        fail<InvalidArgument>(model_->kind(), ".update: the data has ", ids.size(), " items, the model ",
+                              catalog_.size(), "; a changed catalog needs a full fit");
+      for (size_t i = 0; model_->supportsUpdate() && model_->fitted() && i < ids.size(); ++i)
+        if (catalog_.find(ids[i]) != static_cast<int>(i))
+          fail<InvalidArgument>(model_->kind(), ".update: item ", i, " of the data is '", ids[i],
+                                "', not the model's; a changed catalog needs a full fit");
+      const auto users = int32Vector(changedUsers, "changedUsers");
+      Progress progress = progressFrom(onProgress);
+      model_->update(split.train(), users, progress);
+    });
+  }
+  bool supportsUpdate() const { return model_->supportsUpdate(); }
+
   val score(const val& history) const {
     return guarded([&] {
       const auto items = int32Vector(history, "history");
@@ -562,6 +593,8 @@ EMSCRIPTEN_BINDINGS(localrec) {
       .function("numItems", &JsModel::numItems)
       .function("predictsRatings", &JsModel::predictsRatings)
       .function("fit", &JsModel::fit)
+      .function("update", &JsModel::update)
+      .function("supportsUpdate", &JsModel::supportsUpdate)
       .function("score", &JsModel::score)
       .function("recommend", &JsModel::recommend)
       .function("explain", &JsModel::explain)

@@ -328,18 +328,10 @@ double Ials::loss(const InteractionMatrix& train) const {
   return total + penalty(users_, train.byUser()) + penalty(items_, train.byItem());
 }
 
-void Ials::update(const InteractionMatrix& train, std::span<const Index> changedUsers, Progress& progress) {
-  if (!fitted()) fail<StateError>("ials.update: the model is not fitted; call fit() or load() first");
-  if (train.numItems() != numItems())
-    fail<InvalidArgument>("ials.update: the data has ", train.numItems(), " items, the model ", numItems(),
-                          "; a changed catalog needs a full fit");
+void Ials::updateImpl(const InteractionMatrix& train, std::span<const Index> changedUsers, Progress& progress) {
   if (train.numUsers() < numUsers_)
     fail<InvalidArgument>("ials.update: the data has ", train.numUsers(), " users, fewer than the ", numUsers_,
                           " the model was fitted on");
-  for (size_t t = 0; t < changedUsers.size(); ++t)
-    if (changedUsers[t] < 0 || changedUsers[t] >= train.numUsers())
-      fail<InvalidArgument>("ials.update: changedUsers[", t, "] = ", changedUsers[t], " outside [0, ",
-                            train.numUsers(), ")");
   checkTrain(train, "update");
 
   std::vector<Index> which(changedUsers.begin(), changedUsers.end());

@@ -85,10 +85,9 @@ class Ials : public Recommender {
   // The objective L above for the current factors, in double.
   double loss(const InteractionMatrix& train) const;
 
-  // See the header comment. Throws StateError before fit, InvalidArgument for a
-  // different catalog, fewer users than fitted, or a user id out of range.
-  void update(const InteractionMatrix& train, std::span<const Index> changedUsers,
-              Progress& progress = Progress::none());
+  // update() (the contract's, see the header comment) is supported; beyond the
+  // contract's checks it refuses data with fewer users than fitted.
+  bool supportsUpdate() const override { return true; }
 
   // The fold-in user vector for a history (see above); empty history -> zeros.
   std::vector<float> foldIn(const History& history) const;
@@ -98,6 +97,7 @@ class Ials : public Recommender {
   void scoreImpl(const History& history, std::span<float> out) const override;
   std::vector<Contribution> explainImpl(const History& history, Index item, size_t maxCount) const override;
   void loadImpl(Reader& in) override;
+  void updateImpl(const InteractionMatrix& train, std::span<const Index> changedUsers, Progress& progress) override;
 
  private:
   explicit Ials(const OptionReader& reader);

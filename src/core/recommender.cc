@@ -21,6 +21,24 @@ void Recommender::load(Reader& in) {
   if (!fitted_) fail<Error>("internal: ", kind(), " loaded its parameters without marking itself fitted");
 }
 
+void Recommender::update(const InteractionMatrix& train, std::span<const Index> changedUsers, Progress& progress) {
+  if (!supportsUpdate())
+    fail<StateError>(kind(), ".update: this model has no incremental update; call fit() on the new data");
+  if (!fitted_) fail<StateError>(kind(), ".update: the model is not fitted; call fit() or load() first");
+  if (train.numItems() != numItems_)
+    fail<InvalidArgument>(kind(), ".update: the data has ", train.numItems(), " items, the model ", numItems_,
+                          "; a changed catalog needs a full fit");
+  for (size_t t = 0; t < changedUsers.size(); ++t)
+    if (changedUsers[t] < 0 || changedUsers[t] >= train.numUsers())
+      fail<InvalidArgument>(kind(), ".update: changedUsers[", t, "] = ", changedUsers[t], " outside [0, ",
+                            train.numUsers(), ")");
+  updateImpl(train, changedUsers, progress);
+}
+
+void Recommender::updateImpl(const InteractionMatrix&, std::span<const Index>, Progress&) {
+  fail<Error>("internal: ", kind(), " reports supportsUpdate() but does not implement updateImpl");
+}
+
 void Recommender::checkHistory(const History& history) const {
   if (!fitted_) fail<StateError>(kind(), ": the model is not fitted; call fit() or load() first");
   if (history.hasValues() && history.values.size() != history.items.size())

@@ -38,6 +38,16 @@ class Recommender {
   // features that contributed most to `item`'s score, strongest first.
   std::vector<Contribution> explain(const History& history, Index item, size_t maxCount = 5) const;
 
+  // Incremental refresh after new events without a full fit, for the models
+  // whose supportsUpdate() is true (the others throw StateError). `train` is the
+  // whole current training matrix over the SAME catalog (a changed catalog
+  // needs a full fit); it may hold users the fit never saw. `changedUsers`
+  // lists the users whose rows changed (users added since the fit are always
+  // included). A failed or cancelled update leaves the model as it was.
+  void update(const InteractionMatrix& train, std::span<const Index> changedUsers,
+              Progress& progress = Progress::none());
+  virtual bool supportsUpdate() const { return false; }
+
   // Model parameters only; the file header (kind, options, catalog) is written by io/model_file.
   virtual void save(Writer& out) const = 0;
   // Replaces the parameters with those `in` holds; the model is unfitted until
@@ -58,6 +68,9 @@ class Recommender {
   virtual void scoreImpl(const History& history, std::span<float> out) const = 0;
   virtual std::vector<Contribution> explainImpl(const History& history, Index item, size_t maxCount) const = 0;
   virtual void loadImpl(Reader& in) = 0;
+  // Called only when supportsUpdate(), after update() validated the state, the
+  // catalog and the user ids.
+  virtual void updateImpl(const InteractionMatrix& train, std::span<const Index> changedUsers, Progress& progress);
 
   // For load(): marks the model fitted over `numItems` items.
   void setFitted(Index numItems) {

@@ -100,3 +100,13 @@ TEST_CASE("popularity decay works with timestamps before the epoch", "[models]")
   REQUIRE(model.itemScores()[0] == Approx(1.0f));
   REQUIRE(model.itemScores()[1] == Approx(0.5f));
 }
+
+TEST_CASE("a model without incremental update refuses update() with StateError", "[models]") {
+  Popularity model{OptionMap{}};
+  const InteractionMatrix train = tinyTable();
+  model.fit(train);
+  REQUIRE_FALSE(model.supportsUpdate());
+  const std::vector<Index> changed{0};
+  REQUIRE_THROWS_WITH(model.update(train, changed), Catch::Contains("no incremental update"));
+  REQUIRE_THROWS_AS(model.update(train, changed), StateError);
+}

@@ -95,6 +95,16 @@ export interface Model {
   numItems(): number;
   predictsRatings(): boolean;
   fit(split: Split, onProgress?: ProgressCallback): void;
+  /** Whether update() is available (ials) instead of a full fit. */
+  supportsUpdate(): boolean;
+  /**
+   * Refreshes the model after new events without a full fit: `split` covers the
+   * whole current data over the same item ids as the fit (new users are fine,
+   * new items need fit()); changedUsers are its user indices whose events
+   * changed (users added since the fit are always included). Throws code
+   * 'STATE_ERROR' for models without it; a failed update changes nothing.
+   */
+  update(split: Split, changedUsers?: Int32Array | number[], onProgress?: ProgressCallback): void;
   /** One score per catalog item for a history of item indices. */
   score(history: Int32Array | number[]): Float32Array;
   /** Best first; ties by lower index. */

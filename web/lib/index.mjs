@@ -50,7 +50,7 @@ const FUNCTIONS = ['evaluate', 'listModels', 'simdPath', 'heapUsedBytes'];
 
 // Embind checks the exact argument count; these exports take a trailing optional
 // argument (an options object or a callback) that the C++ side accepts as undefined.
-const ARITY = { 'Model.fit': 2, 'Model.recommend': 2, 'Model.create': 2, evaluate: 3 };
+const ARITY = { 'Model.fit': 2, 'Model.update': 3, 'Model.recommend': 2, 'Model.create': 2, evaluate: 3 };
 
 function checkedCore(core) {
   const check = (fn, name) => function checked(...args) {
