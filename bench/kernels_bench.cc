@@ -136,6 +136,55 @@ void benchGemm() {
               }));
 }
 
+// linalg::gemm at the shapes the models use, against its two implementations:
+//   impl "gemm"   the library entry point (Eigen natively, the packed kernel in wasm),
+//   impl "packed" the hand-written packed SIMD kernel (linalg::gemmPacked),
+//   impl "eigen"  Eigen's GEMM on the same row-major operands.
+// Shapes (m x k times k x n): EASE's sweep update (128 rows of 3,500 columns,
+// depth 128) and its V = U^T D (3,500 x 128 x 128, A transposed); the GRU's
+// input and hidden products (batch 64 or 1,280, hidden 64 or 128, 3 gates);
+// and a full-catalog score of 1,280 hidden states against 3,416 item
+// embeddings (B transposed: the embeddings are stored one item per row).
+void benchGemmShapes(std::mt19937& gen) {
+  struct Shape {
+    size_t m, k, n;
+    bool transA, transB;
+  };
+  const Shape shapes[] = {{128, 128, 3500, false, false}, {3500, 128, 128, true, false}, {64, 64, 192, false, false},
+                          {1280, 64, 192, false, false},  {64, 128, 384, false, false},  {1280, 128, 384, false, false},
+                          {1280, 64, 3416, false, true}};
+  using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using Map = Eigen::Map<const RowMajor>;
+  for (const Shape& s : shapes) {
+    const la::Op opA = s.transA ? la::Op::kTranspose : la::Op::kNone;
+    const la::Op opB = s.transB ? la::Op::kTranspose : la::Op::kNone;
+    const size_t lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n;
+    auto A = randomVector(s.m * s.k, gen), B = randomVector(s.k * s.n, gen);
+    std::vector<float> C(s.m * s.n);
+    const std::string shape = "\"m\":" + std::to_string(s.m) + ",\"k\":" + std::to_string(s.k) + ",\"n\":" +
+                              std::to_string(s.n) + ",\"trans_a\":" + std::to_string(int(s.transA)) +
+                              ",\"trans_b\":" + std::to_string(int(s.transB));
+    const double flops = 2.0 * s.m * s.k * s.n;
+    printGflops("gemm", "gemm", shape, flops, secondsPerCall([&] {
+                  la::gemm(opA, opB, s.m, s.n, s.k, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, C.data(), s.n);
+                  gSink = gSink + C[7];
+                }));
+    printGflops("gemm", "packed", shape, flops, secondsPerCall([&] {
+                  la::gemmPacked(opA, opB, s.m, s.n, s.k, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, C.data(), s.n);
+                  gSink = gSink + C[7];
+                }));
+    const Map a(A.data(), s.transA ? s.k : s.m, s.transA ? s.m : s.k);
+    const Map b(B.data(), s.transB ? s.n : s.k, s.transB ? s.k : s.n);
+    Eigen::Map<RowMajor> c(C.data(), s.m, s.n);
+    printGflops("gemm", "eigen", shape, flops, secondsPerCall([&] {
+                  if (s.transA) c.noalias() = a.transpose() * b;
+                  else if (s.transB) c.noalias() = a * b.transpose();
+                  else c.noalias() = a * b;
+                  gSink = gSink + C[7];
+                }));
+  }
+}
+
 void benchTopK(std::mt19937& gen) {
   const size_t n = 10000, k = 10;
   auto scores = randomVector(n, gen);
@@ -156,7 +205,7 @@ void benchTopK(std::mt19937& gen) {
 
 }  // namespace
 
-// Optional arguments name the benchmarks to run (dot axpy gemv gemm topk); none runs all.
+// Optional arguments name the benchmarks to run (dot axpy gemv gemm gemm_shapes topk); none runs all.
 int main(int argc, char** argv) {
   auto wanted = [&](const char* name) {
     if (argc < 2) return true;
@@ -169,6 +218,7 @@ int main(int argc, char** argv) {
   if (wanted("axpy")) benchAxpy(gen);
   if (wanted("gemv")) benchGemv(gen);
   if (wanted("gemm")) benchGemm();
+  if (wanted("gemm_shapes")) benchGemmShapes(gen);
   if (wanted("topk")) benchTopK(gen);
   return 0;
 }

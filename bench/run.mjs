@@ -180,7 +180,10 @@ function machine() {
 // numeric fields (n, k, rows, ...) are parameters and become part of the row.
 const PER_S = /(^|_)per_s$|(^|_)gflops$|^gbps$|^throughput$/;
 const TIME = /(^|_)(ms|ns|us|s|sec|seconds)$/;
-const isMetric = (k) => PER_S.test(k) || TIME.test(k);
+// Measured quantities that are neither (memory, a loss to compare runs by) are
+// values too: they must not split one configuration into rows per build.
+const MEASURED = /(^|_)mb$|^loss$/;
+const isMetric = (k) => PER_S.test(k) || TIME.test(k) || MEASURED.test(k);
 const lowerIsBetter = (k) => !PER_S.test(k) && TIME.test(k);
 const RESERVED = new Set(['bench', 'impl', 'source', 'file']);
 
@@ -330,10 +333,12 @@ function main() {
   fs.mkdirSync(resultsDir, { recursive: true });
   fs.writeFileSync(path.join(resultsDir, 'latest.jsonl'), results.map((r) => JSON.stringify(r)).join('\n') + '\n');
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  // Sections other scripts own (bench/accuracy.mjs writes between its markers) are carried over.
+  // Sections owned by other scripts or written by hand (bench/accuracy.mjs
+  // writes between <!-- accuracy:begin/end -->; long runs measured by hand sit
+  // between <!-- NAME:begin/end --> markers) are carried over unchanged.
   const previous = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
-  const kept = previous.match(/<!-- accuracy:begin -->[\s\S]*?<!-- accuracy:end -->/);
-  fs.writeFileSync(outFile, report(m, skipped) + (kept ? `\n${kept[0]}\n` : ''));
+  const kept = previous.match(/<!-- ([\w-]+):begin -->[\s\S]*?<!-- \1:end -->/g) ?? [];
+  fs.writeFileSync(outFile, report(m, skipped) + kept.map((block) => `\n${block}\n`).join(''));
   log(`${results.length} measurements; wrote ${path.relative(repo, outFile)}`);
   for (const p of problems) log(`problem: ${p}`);
 }

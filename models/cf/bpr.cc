@@ -32,14 +32,16 @@ float sigmoidNeg(float x) {
 
 const std::vector<OptionSpec>& Bpr::optionSpecs() {
   static const std::vector<OptionSpec> specs = {
-      {"factors", "int", "64", 1, 1024, {}, "latent dimensions"},
-      {"epochs", "int", "100", 1, 10000, {}, "training epochs"},
+      {"factors", "int", "128", 1, 1024, {}, "latent dimensions"},
+      {"epochs", "int", "50", 1, 10000, {}, "training epochs"},
       {"lr", "float", "0.05", 1e-6, 10, {}, "SGD learning rate (also used by the fold-in)"},
       {"reg", "float", "0.01", 0, 100, {}, "L2 regularization of the factors (also used by the fold-in)"},
       {"reg_bias", "float", "0.01", 0, 100, {}, "L2 regularization of the item biases"},
       {"init_std", "float", "0.1", 0, 10, {}, "standard deviation of the initial factors"},
       {"samples", "int", "0", 0, 1000000000, {}, "triples per epoch; 0 = the number of training rows"},
       {"fold_in_epochs", "int", "20", 1, 10000, {}, "fold-in SGD steps per history item at score time"},
+      {"negatives", "int", "3", 1, 1000, {},
+       "candidate negatives drawn per step; the highest-scoring one is used (1 = plain uniform sampling)"},
       {"seed", "int", "42", 0, 2147483647, {}, "seed of the initialization, the sampling and the fold-in"},
   };
   return specs;
@@ -57,6 +59,7 @@ Bpr::Bpr(const OptionReader& reader)
       initStd_(reader.getFloat("init_std")),
       samples_(reader.getInt("samples")),
       foldInEpochs_(reader.getInt("fold_in_epochs")),
+      negatives_(reader.getInt("negatives")),
       seed_(static_cast<uint64_t>(reader.getInt("seed"))) {
   reader.finish();
 }
@@ -129,10 +132,10 @@ void Bpr::fitImpl(const InteractionMatrix& train, Progress& progress) {
       const Index* first = sets.data() + setPtr[u];
       const Index* last = sets.data() + setPtr[u + 1];
       if (last - first >= nItems) continue;  // no negatives for this user
-      Index j;
-      do {
-        j = static_cast<Index>(rng.below(static_cast<uint32_t>(nItems)));
-      } while (std::binary_search(first, last, j));
+      // Several candidates, the best-scoring kept: a uniform negative is mostly
+      // ranked low already, so sigma(-x_uij) is near 0 and its step teaches little.
+      const Index j = drawNegative(rng, nItems, negatives_, &P[u * f], b.data(), Q.data(), f,
+                                   [&](Index c) { return std::binary_search(first, last, c); });
       bprStep(&P[u * f], &Q[i * f], &Q[j * f], b[i], b[j], factors_, lr, reg, regBias);
     }
   }
@@ -162,10 +165,8 @@ std::vector<float> Bpr::foldIn(const History& history) const {
   const float lr = static_cast<float>(lr_), reg = static_cast<float>(reg_);
   for (size_t s = 0; s < steps; ++s) {
     const Index i = history.items[rng.below(static_cast<uint32_t>(history.size()))];
-    Index j;
-    do {
-      j = static_cast<Index>(rng.below(static_cast<uint32_t>(nItems)));
-    } while (inHistory[j]);
+    const Index j = drawNegative(rng, nItems, negatives_, p.data(), itemBias_.data(), itemFactors_.data(), f,
+                                 [&](Index c) { return inHistory[c] != 0; });
     // The item parameters stay fixed: step on copies and with zero bias rates.
     std::copy_n(&itemFactors_[i * f], f, qi.data());
     std::copy_n(&itemFactors_[j * f], f, qj.data());

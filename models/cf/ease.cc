@@ -19,10 +19,10 @@ namespace localrec {
 namespace {
 
 constexpr uint32_t kLayoutVersion = 1;
-// Block size of the blocked factorization and inverse: small enough that one
-// block of work (a GEMM of about W x 128 x 128) ends well within 100 ms in
+// Pivot block size of the inverse: small enough that one step of work (a GEMM
+// of at most 128 x W x 128) ends well within 100 ms in
 // wasm at W = 10,000, so a cancel lands quickly; large enough for GEMM speed.
-constexpr Eigen::Index kBlock = 128;
+constexpr size_t kBlock = 128;
 
 std::string megabytes(double bytes) {
   char text[64];
@@ -48,113 +48,118 @@ class Phase {
   double steps_, done_ = 0;
 };
 
-// The dense linear algebra of the fit, in place on one W x W column-major
-// buffer (only its lower triangle is read until symmetrize()). About W^3 flops
-// in all: W^3/3 each for the Cholesky factor L, L^-1 and P = L^-T L^-1.
+// C = alpha * op(A) * B + beta * C on row-major matrices (the linalg::gemm
+// contract): float goes through linalg::gemm (the packed SIMD kernel in
+// wasm), double through Eigen.
+template <class T>
+void multiply(bool transposeA, size_t m, size_t n, size_t k, T alpha, const T* A, size_t lda, const T* B,
+              size_t ldb, T beta, T* C, size_t ldc) {
+  if constexpr (std::is_same_v<T, float>) {
+    linalg::gemm(transposeA ? linalg::Op::kTranspose : linalg::Op::kNone, linalg::Op::kNone, m, n, k, alpha, A,
+                 lda, B, ldb, beta, C, ldc);
+  } else {
+    using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    using E = Eigen::Index;
+    Eigen::Map<RowMajor, Eigen::Unaligned, Eigen::OuterStride<>> c(C, E(m), E(n), Eigen::OuterStride<>(E(ldc)));
+    Eigen::Map<const RowMajor, Eigen::Unaligned, Eigen::OuterStride<>> b(B, E(k), E(n),
+                                                                          Eigen::OuterStride<>(E(ldb)));
+    if (beta == T(0)) c.setZero();
+    else if (beta != T(1)) c *= beta;
+    if (transposeA) {
+      Eigen::Map<const RowMajor, Eigen::Unaligned, Eigen::OuterStride<>> a(A, E(k), E(m),
+                                                                            Eigen::OuterStride<>(E(lda)));
+      c.noalias() += alpha * a.transpose() * b;
+    } else {
+      Eigen::Map<const RowMajor, Eigen::Unaligned, Eigen::OuterStride<>> a(A, E(m), E(k),
+                                                                            Eigen::OuterStride<>(E(lda)));
+      c.noalias() += alpha * a * b;
+    }
+  }
+}
+
+// The dense linear algebra of the fit, in place on one W x W row-major buffer
+// holding a symmetric matrix by its upper triangle (a[i * W + j], j >= i).
+//
+// The inverse comes from block Gauss-Jordan sweeps (Goodnight 1979): sweeping
+// pivot block K of a symmetric A with D = A_KK^-1 sets, for i, j outside K,
+//   A_ij -= A_iK D A_Kj,   A_iK := A_iK D,   A_KK := -D,
+// and sweeping every block in turn leaves -A^-1. Each pivot's pivot block is
+// a Schur complement of the positive definite G, so its Cholesky never fails
+// for a well-posed G. Per pivot the work is one rank-128 update of the upper
+// triangle: about W^3 flops in all, the same as Cholesky + triangular inverse
+// + L^-T L^-1, but as a few large GEMMs with a depth of 128 instead of the
+// triangular solves and products (slow in wasm) of the factorization route.
 template <class T>
 class InPlaceInverse {
  public:
   using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
-  using Map = Eigen::Map<Mat>;
 
-  InPlaceInverse(T* data, Eigen::Index n) : a_(data, n, n), n_(n), blocks_((n + kBlock - 1) / kBlock) {}
+  InPlaceInverse(T* data, size_t n)
+      : a_(data), n_(n), blocks_((n + kBlock - 1) / kBlock), ut_(static_cast<size_t>(kBlock) * n), v_(ut_.size()) {}
 
-  // Steps each phase reports: about blocks^2 / 2 chunks of work.
-  double steps() const { return static_cast<double>(blocks_) * (blocks_ + 1) / 2 + blocks_; }
+  // Steps invert() reports: one per pivot and row block.
+  double steps() const { return static_cast<double>(blocks_) * blocks_; }
 
-  // Lower Cholesky factor G = L L^T, right-looking and blocked; the trailing
-  // update goes in column stripes so progress (and cancel) is checked often.
-  void cholesky(Phase& phase) {
-    for (Eigen::Index k = 0; k < n_; k += kBlock) {
-      const Eigen::Index kb = std::min(kBlock, n_ - k);
-      Eigen::Ref<Mat> diag(a_.block(k, k, kb, kb));
-      Eigen::LLT<Eigen::Ref<Mat>> llt(diag);
+  // Replaces the upper triangle of G with the upper triangle of -G^-1.
+  void invert(Phase& phase) {
+    const size_t block = static_cast<size_t>(kBlock);
+    for (size_t k0 = 0; k0 < n_; k0 += block) {
+      const size_t b = std::min(block, n_ - k0), k1 = k0 + b;
+      // Ut (b x n) = rows K of A; its columns inside K stay zero.
+      std::fill(ut_.begin(), ut_.end(), T(0));
+      for (size_t i = 0; i < k0; ++i)
+        for (size_t p = 0; p < b; ++p) ut_[p * n_ + i] = a_[i * n_ + k0 + p];
+      for (size_t p = 0; p < b; ++p)
+        std::copy(a_ + (k0 + p) * n_ + k1, a_ + (k0 + p) * n_ + n_, ut_.data() + p * n_ + k1);
+      // D = A_KK^-1 through its Cholesky factor.
+      Mat pivot(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(b));
+      for (size_t p = 0; p < b; ++p)
+        for (size_t q = p; q < b; ++q) pivot(p, q) = pivot(q, p) = a_[(k0 + p) * n_ + k0 + q];
+      Eigen::LLT<Mat> llt(pivot);
       if (llt.info() != Eigen::Success)
-        fail<Error>("ease: X^T X + lambda I is not numerically positive definite near warm item ", k,
+        fail<Error>("ease: X^T X + lambda I is not numerically positive definite near warm item ", k0,
                     "; increase lambda or use precision=double");
-      const Eigen::Index rest = n_ - k - kb;
-      if (rest > 0) {
-        auto l21 = a_.block(k + kb, k, rest, kb);
-        a_.block(k, k, kb, kb).template triangularView<Eigen::Lower>().transpose().template solveInPlace<Eigen::OnTheRight>(l21);
-        for (Eigen::Index s = k + kb; s < n_; s += kBlock) {
-          const Eigen::Index sb = std::min(kBlock, n_ - s);
-          a_.block(s, s, n_ - s, sb).noalias() -= a_.block(s, k, n_ - s, kb) * a_.block(s, k, sb, kb).transpose();
-          phase.step();
+      const Mat d = llt.solve(Mat::Identity(pivot.rows(), pivot.cols()));  // symmetric: row- = column-major
+      // V (n x b) = A_:K D = Ut^T D.
+      multiply<T>(true, n_, b, b, T(1), ut_.data(), n_, d.data(), b, T(0), v_.data(), b);
+      // A_IJ -= V_I Ut_J over the upper triangle outside K, one row block at a time.
+      for (size_t i0 = 0; i0 < n_; i0 += block) {
+        const size_t rows = std::min(block, n_ - i0);
+        if (i0 != k0) {
+          if (i0 < k0) update(i0, rows, i0, k0, b);
+          update(i0, rows, std::max(i0, k1), n_, b);
         }
-      }
-      phase.step();
-    }
-  }
-
-  // L := L^-1 in place (lower triangular), blocked from the last block up:
-  // with X22 = L22^-1 already in place, X21 = -X22 L21 L11^-1.
-  void invertTriangle(Phase& phase) {
-    Mat tmp;
-    for (Eigen::Index bj = blocks_ - 1; bj >= 0; --bj) {
-      const Eigen::Index j = bj * kBlock;
-      const Eigen::Index jb = std::min(kBlock, n_ - j);
-      const Eigen::Index rest = n_ - j - jb;
-      auto l11 = a_.block(j, j, jb, jb);
-      if (rest > 0) {
-        auto a21 = a_.block(j + jb, j, rest, jb);
-        auto x22 = a_.block(j + jb, j + jb, rest, rest);
-        // a21 := X22 a21 by row chunks from the bottom up: rows [r0, r1) of
-        // the product read only rows < r1 of a21, which are not yet replaced.
-        for (Eigen::Index r1 = rest; r1 > 0;) {
-          const Eigen::Index r0 = std::max<Eigen::Index>(0, r1 - kBlock);
-          const Eigen::Index rb = r1 - r0;
-          tmp.noalias() = x22.block(r0, r0, rb, rb).template triangularView<Eigen::Lower>() * a21.middleRows(r0, rb);
-          if (r0 > 0) tmp.noalias() += x22.block(r0, 0, rb, r0) * a21.topRows(r0);
-          auto rows = a21.middleRows(r0, rb);
-          rows = -tmp;
-          l11.template triangularView<Eigen::Lower>().template solveInPlace<Eigen::OnTheRight>(rows);
-          r1 = r0;
-          phase.step();
-        }
-      }
-      tmp = Mat::Identity(jb, jb);
-      l11.template triangularView<Eigen::Lower>().solveInPlace(tmp);
-      l11.template triangularView<Eigen::Lower>() = tmp;
-      phase.step();
-    }
-  }
-
-  // With the buffer holding X = L^-1 (lower), computes P = X^T X (lower) in
-  // place, row block by row block: P_I,<I = X_II^T X_I,<I + X_>I,I^T X_>I,<I
-  // (rows below I still hold X when row block I is replaced).
-  void multiplyTransposed(Phase& phase) {
-    Mat tmp, d, x;
-    for (Eigen::Index i = 0; i < n_; i += kBlock) {
-      const Eigen::Index ib = std::min(kBlock, n_ - i);
-      const Eigen::Index rest = n_ - i - ib;
-      auto x11 = a_.block(i, i, ib, ib);
-      x = x11.template triangularView<Eigen::Lower>();
-      d.noalias() = x.transpose() * x;
-      if (rest > 0) d.noalias() += a_.block(i + ib, i, rest, ib).transpose() * a_.block(i + ib, i, rest, ib);
-      for (Eigen::Index c = 0; c < i; c += kBlock) {
-        const Eigen::Index cb = std::min(kBlock, i - c);
-        tmp.noalias() = x.transpose() * a_.block(i, c, ib, cb);
-        if (rest > 0) tmp.noalias() += a_.block(i + ib, i, rest, ib).transpose() * a_.block(i + ib, c, rest, cb);
-        a_.block(i, c, ib, cb) = tmp;
         phase.step();
       }
-      x11.template triangularView<Eigen::Lower>() = d;
-      phase.step();
+      // A_iK := V_i, A_KK := -D.
+      for (size_t i = 0; i < k0; ++i) std::copy(v_.data() + i * b, v_.data() + i * b + b, a_ + i * n_ + k0);
+      for (size_t i = k1; i < n_; ++i)
+        for (size_t p = 0; p < b; ++p) a_[(k0 + p) * n_ + i] = v_[i * b + p];
+      for (size_t p = 0; p < b; ++p)
+        for (size_t q = p; q < b; ++q) a_[(k0 + p) * n_ + k0 + q] = -d(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(q));
     }
   }
 
-  // Copies the lower triangle onto the upper one, in tiles (cache friendly).
+  // Copies the upper triangle onto the lower one, in tiles (cache friendly).
   void symmetrize() {
-    constexpr Eigen::Index tile = 64;
-    for (Eigen::Index jc = 0; jc < n_; jc += tile)
-      for (Eigen::Index ic = jc; ic < n_; ic += tile)
-        for (Eigen::Index j = jc; j < std::min(jc + tile, n_); ++j)
-          for (Eigen::Index i = std::max(ic, j + 1); i < std::min(ic + tile, n_); ++i) a_(j, i) = a_(i, j);
+    constexpr size_t tile = 64;
+    for (size_t ic = 0; ic < n_; ic += tile)
+      for (size_t jc = ic; jc < n_; jc += tile)
+        for (size_t i = ic; i < std::min(ic + tile, n_); ++i)
+          for (size_t j = std::max(jc, i + 1); j < std::min(jc + tile, n_); ++j) a_[j * n_ + i] = a_[i * n_ + j];
   }
 
  private:
-  Map a_;
-  Eigen::Index n_, blocks_;
+  // A[i0 .. i0 + rows, j0 .. j1) -= V[i0 .. i0 + rows, :] Ut[:, j0 .. j1).
+  void update(size_t i0, size_t rows, size_t j0, size_t j1, size_t b) {
+    if (j1 <= j0) return;
+    multiply<T>(false, rows, j1 - j0, b, T(-1), v_.data() + i0 * b, b, ut_.data() + j0, n_, T(1), a_ + i0 * n_ + j0,
+                n_);
+  }
+
+  T* a_;
+  size_t n_, blocks_;
+  std::vector<T> ut_, v_;
 };
 
 // Fits B over the W warm items of `train` into `b` (row-major, W x W floats).
@@ -162,9 +167,9 @@ template <class T>
 void fitWeights(const InteractionMatrix& train, const std::vector<Index>& warmOf, Index w, double lambda,
                 double dropout, bool useValues, Progress& progress, std::vector<float>& b) {
   const size_t n = static_cast<size_t>(w);
-  std::vector<T> a(n * n, T(0));  // column-major; G's lower triangle first
+  std::vector<T> a(n * n, T(0));  // row-major; G's upper triangle first
 
-  // G = X^T X (lower triangle) by one pass over the users' co-occurrences.
+  // G = X^T X (upper triangle) by one pass over the users' co-occurrences.
   Phase gram(progress, 0.0, 0.08, "co-occurrence", train.numUsers() / 256.0 + 1);
   const Csr& byUser = train.byUser();
   std::vector<std::pair<Index, T>> row;
@@ -178,9 +183,9 @@ void fitWeights(const InteractionMatrix& train, const std::vector<Index>& warmOf
     }
     std::sort(row.begin(), row.end());
     for (size_t p = 0; p < row.size(); ++p) {
-      T* column = a.data() + static_cast<size_t>(row[p].first) * n;
+      T* upper = a.data() + static_cast<size_t>(row[p].first) * n;  // row p, columns >= p
       const T xp = row[p].second;
-      for (size_t q = p; q < row.size(); ++q) column[row[q].first] += xp * row[q].second;
+      for (size_t q = p; q < row.size(); ++q) upper[row[q].first] += xp * row[q].second;
     }
     if ((u & 255) == 255) gram.step();
   }
@@ -189,24 +194,19 @@ void fitWeights(const InteractionMatrix& train, const std::vector<Index>& warmOf
   const double emphasis = dropout / (1.0 - dropout);
   for (size_t i = 0; i < n; ++i) a[i * n + i] += static_cast<T>(lambda + emphasis * static_cast<double>(a[i * n + i]));
 
-  InPlaceInverse<T> inverse(a.data(), static_cast<Eigen::Index>(n));
-  Phase cholesky(progress, 0.08, 0.40, "cholesky", inverse.steps());
-  inverse.cholesky(cholesky);
-  Phase triangle(progress, 0.40, 0.70, "inverse", inverse.steps());
-  inverse.invertTriangle(triangle);
-  Phase product(progress, 0.70, 0.97, "inverse", inverse.steps());
-  inverse.multiplyTransposed(product);
+  InPlaceInverse<T> inverse(a.data(), n);
+  Phase sweeps(progress, 0.08, 0.97, "inverse", inverse.steps());
+  inverse.invert(sweeps);
   inverse.symmetrize();
   progress.report(0.97, "weights");
 
-  // The column-major buffer of the symmetric P read as row-major is P itself;
-  // B_ji = -P_ji / P_ii = -P(i, j) / P(i, i), so row j of B is column j of P
-  // scaled elementwise by -1 / diag(P).
+  // The buffer now holds Q = -P, P = G^-1, symmetric. B_ji = -P_ji / P_ii =
+  // -Q_ji / Q_ii, so row j of B is row j of Q scaled elementwise by -1 / diag(Q).
   std::vector<T> scale(n);
   for (size_t i = 0; i < n; ++i) {
     const T d = a[i * n + i];
-    if (!(d > T(0)) || !std::isfinite(static_cast<double>(d)))
-      fail<Error>("ease: the inverse of X^T X + lambda I is numerically unstable (diagonal ", static_cast<double>(d),
+    if (!(d < T(0)) || !std::isfinite(static_cast<double>(d)))
+      fail<Error>("ease: the inverse of X^T X + lambda I is numerically unstable (diagonal ", -static_cast<double>(d),
                   " at warm item ", i, "); increase lambda or use precision=double");
     scale[i] = T(-1) / d;
   }

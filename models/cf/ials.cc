@@ -10,7 +10,6 @@
 #include "core/rng.h"
 #include "io/serialize.h"
 #include "linalg/kernels.h"
-#include "models/cf/ials_kernels.h"
 
 namespace localrec {
 
@@ -83,7 +82,7 @@ Eigen::MatrixXd solveSpd(const Eigen::MatrixXd& A, const Rhs& B) {
 
 const std::vector<OptionSpec>& Ials::optionSpecs() {
   static const std::vector<OptionSpec> specs = {
-      {"factors", "int", "64", 1, 1024, {}, "latent dimensions k"},
+      {"factors", "int", "128", 1, 1024, {}, "latent dimensions k"},
       {"iterations", "int", "15", 1, 1000, {}, "ALS iterations (each a user then an item half-step)"},
       {"reg", "float", "50", 1e-6, 1e6, {}, "L2 regularisation of every user and item vector"},
       {"reg_exponent", "float", "0", 0, 2, {},
@@ -191,16 +190,16 @@ void Ials::solveSide(const Csr& rows, const std::vector<float>& other, std::vect
       }
       const float reg = static_cast<float>(regFor(m));
       // r = b - A x = -(G + reg I) x + sum_j ((1 + w_j) - w_j (y_j . x)) y_j
-      ials_detail::symv(G, x, r.data(), k);
+      linalg::symv(G, x, r.data(), k);
       for (int d = 0; d < k; ++d) r[d] = -r[d] - reg * x[d];
-      ials_detail::sparseApply(Y, idx.data(), base.data(), negW.data(), m, x, r.data(), k);
+      linalg::sparseGramApply(Y, idx.data(), base.data(), negW.data(), m, x, r.data(), k);
       std::copy(r.begin(), r.end(), p.begin());
       float rs = linalg::dot(r.data(), r.data(), k);
       for (int step = 0; step < cgSteps_; ++step) {
         if (!(rs > 1e-20f)) break;  // converged (also stops on NaN)
-        ials_detail::symv(G, p.data(), ap.data(), k);
+        linalg::symv(G, p.data(), ap.data(), k);
         linalg::axpy(reg, p.data(), ap.data(), k);
-        ials_detail::sparseApply(Y, idx.data(), nullptr, w.data(), m, p.data(), ap.data(), k);
+        linalg::sparseGramApply(Y, idx.data(), nullptr, w.data(), m, p.data(), ap.data(), k);
         const float pap = linalg::dot(p.data(), ap.data(), k);
         if (!(pap > 0)) break;
         const float a = rs / pap;

@@ -101,12 +101,19 @@ const std::vector<OptionSpec>& ItemKnn::optionSpecs() {
   static const std::vector<OptionSpec> specs = {
       {"similarity", "choice", "cosine", 0, 0, {"cosine", "jaccard"},
        "item-item similarity: cosine (dot / (|i||j| + shrink)) or jaccard (binary overlap / (union + shrink))"},
-      {"neighbors", "int", "20", 1, 1'000'000, {}, "most similar items kept per item"},
+      {"neighbors", "int", "30", 1, 1'000'000, {}, "most similar items kept per item"},
       {"shrink", "float", "20", 0, 1e6, {}, "added to the similarity denominator: damps pairs with little support"},
-      {"alpha", "float", "0.3", 0, 1, {},
+      {"alpha", "float", "0.6", 0, 1, {},
        "cosine asymmetry (Aiolli 2013): dot / (|i|^(2 alpha) |j|^(2 (1 - alpha)) + shrink); 0.5 = plain cosine"},
       {"user_power", "float", "0.5", 0, 2, {},
        "each user's co-occurrences weigh |user row|^-user_power, damping heavy users (0: all users equal)"},
+      {"popularity_penalty", "float", "0.3", 0, 2, {},
+       "divides sim(i, j) by (users of j)^popularity_penalty before the neighbours are chosen (as RP3beta)"},
+      {"sim_exponent", "float", "1.5", 0.1, 10, {},
+       "kept similarities are raised to this power: > 1 sharpens towards the closest neighbours"},
+      {"normalize", "bool", "true", 0, 0, {},
+       "divide each item's kept similarities by their sum, so that every history item adds the same total "
+       "(as RP3beta does)"},
       {"use_values", "bool", "false", 0, 0, {},
        "cosine over the rating values and history values as weights (false: binary interactions)"},
       {"popularity_weight", "float", "0.001", 0, 1e6, {},
@@ -121,6 +128,9 @@ ItemKnn::ItemKnn(const OptionMap& options) : ItemKnn(OptionReader("item_knn", op
 ItemKnn::ItemKnn(const OptionReader& reader)
     : Recommender(reader.resolved()),
       jaccard_(reader.getChoice("similarity") == "jaccard"),
+      popularityPenalty_(reader.getFloat("popularity_penalty")),
+      simExponent_(reader.getFloat("sim_exponent")),
+      normalize_(reader.getBool("normalize")),
       neighbors_(reader.getInt("neighbors")),
       shrink_(reader.getFloat("shrink")),
       alpha_(reader.getFloat("alpha")),
@@ -134,8 +144,10 @@ void ItemKnn::fitImpl(const InteractionMatrix& train, Progress& progress) {
   progress.report(0.0, "similarities");
   const bool values = useValues_ && !jaccard_;
   const UserRows rows = userRows(train, values, "item_knn");
-  const UserRows cols = transpose(rows);  // item -> users
   const Index n = train.numItems();
+  std::vector<int32_t> counts(static_cast<size_t>(n), 0);
+  for (Index i : rows.items) ++counts[i];
+  const UserRows cols = transpose(rows);  // item -> users
 
   // User weights |row|^-user_power (all 1 when the power is 0).
   std::vector<double> userWeight(static_cast<size_t>(rows.numUsers), 1.0);
@@ -146,9 +158,7 @@ void ItemKnn::fitImpl(const InteractionMatrix& train, Progress& progress) {
   // Column sizes: the weighted sum of squares for cosine (the squared norm),
   // the weighted user count for Jaccard.
   std::vector<double> size(static_cast<size_t>(n), 0.0);
-  std::vector<int32_t> counts(static_cast<size_t>(n), 0);
   for (Index i = 0; i < n; ++i) {
-    counts[i] = cols.indptr[i + 1] - cols.indptr[i];
     double s = 0;
     for (int32_t k = cols.indptr[i]; k < cols.indptr[i + 1]; ++k) {
       const double v = values ? cols.values[k] : 1.0;
@@ -162,6 +172,11 @@ void ItemKnn::fitImpl(const InteractionMatrix& train, Progress& progress) {
     left[i] = alpha_ == 0.5 ? std::sqrt(size[i]) : std::pow(size[i], alpha_);
     right[i] = alpha_ == 0.5 ? left[i] : std::pow(size[i], 1.0 - alpha_);
   }
+  // The popularity penalty of a candidate j: (users of j)^-popularity_penalty.
+  std::vector<double> penalty(static_cast<size_t>(n), 1.0);
+  if (popularityPenalty_ > 0)
+    for (Index i = 0; i < n; ++i)
+      if (counts[i] > 0) penalty[i] = std::pow(static_cast<double>(counts[i]), -popularityPenalty_);
 
   std::vector<int32_t> indptr(1, 0);
   indptr.reserve(static_cast<size_t>(n) + 1);
@@ -197,7 +212,8 @@ void ItemKnn::fitImpl(const InteractionMatrix& train, Progress& progress) {
       if (j != i) {
         const double dot = acc[j];
         const double denom = jaccard_ ? size[i] + size[j] - dot + shrink_ : left[i] * right[j] + shrink_;
-        const double sim = denom > 0 ? dot / denom : 0.0;
+        double sim = denom > 0 ? dot / denom : 0.0;
+        sim *= penalty[j];
         if (sim > 0 && static_cast<float>(sim) > 0) cand.emplace_back(sim, j);
       }
       acc[j] = 0.0;
@@ -208,9 +224,17 @@ void ItemKnn::fitImpl(const InteractionMatrix& train, Progress& progress) {
       cand.resize(static_cast<size_t>(neighbors_));
     }
     std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    // The exponent is monotone, so it is applied to the kept neighbours only
+    // (the same set and order as before it, at a fraction of the pow calls).
+    if (simExponent_ != 1.0)
+      for (auto& c : cand) c.first = std::pow(c.first, simExponent_);
+    double total = 0;
+    for (const auto& c : cand) total += c.first;
     for (const auto& [sim, j] : cand) {
+      const float kept = static_cast<float>(normalize_ ? sim / total : sim);
+      if (!(kept > 0)) continue;  // a tiny share can underflow to zero in float
       nbrIndex.push_back(j);
-      nbrSim.push_back(static_cast<float>(sim));
+      nbrSim.push_back(kept);
     }
     indptr.push_back(static_cast<int32_t>(nbrIndex.size()));
     // A block of items at a time, sized by work so that a cancel lands quickly

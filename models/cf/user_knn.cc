@@ -19,6 +19,8 @@ const std::vector<OptionSpec>& UserKnn::optionSpecs() {
       {"shrink", "float", "10", 0, 1e6, {}, "added to the similarity denominator: damps users with little overlap"},
       {"exponent", "float", "3", 0.1, 10, {},
        "a neighbour's vote weighs sim^exponent (case amplification, Breese et al. 1998): > 1 favours the closest"},
+      {"popularity_penalty", "float", "0.1", 0, 2, {},
+       "divides each item's neighbour votes by (users of the item)^popularity_penalty (0: off)"},
       {"use_values", "bool", "true", 0, 0, {},
        "cosine over the rating values (false: binary interactions); pearson always uses the values"},
       {"popularity_weight", "float", "0.001", 0, 1e6, {},
@@ -36,6 +38,7 @@ UserKnn::UserKnn(const OptionReader& reader)
       neighbors_(reader.getInt("neighbors")),
       shrink_(reader.getFloat("shrink")),
       exponent_(reader.getFloat("exponent")),
+      popularityPenalty_(reader.getFloat("popularity_penalty")),
       useValues_(reader.getBool("use_values")),
       popularityWeight_(reader.getFloat("popularity_weight")) {
   reader.finish();
@@ -56,6 +59,14 @@ void UserKnn::fitImpl(const InteractionMatrix& train, Progress& progress) {
 
 void UserKnn::derive() {
   const size_t users = static_cast<size_t>(numUsers_);
+  const size_t n = static_cast<size_t>(numItemsStored_);
+  std::vector<int32_t> counts(n, 0);
+  for (Index i : items_) ++counts[static_cast<size_t>(i)];
+  // The votes for an item are scaled by (users of the item)^-popularity_penalty.
+  voteScale_.assign(n, 1.0);
+  if (popularityPenalty_ > 0)
+    for (size_t i = 0; i < n; ++i)
+      if (counts[i] > 0) voteScale_[i] = std::pow(static_cast<double>(counts[i]), -popularityPenalty_);
   mean_.assign(users, 0.0);
   norm_.assign(users, 0.0);
   for (Index u = 0; u < numUsers_; ++u) {
@@ -73,20 +84,16 @@ void UserKnn::derive() {
     norm_[u] = std::sqrt(sq);
   }
   // item -> (user, position) lists; users ascending.
-  const size_t n = static_cast<size_t>(numItemsStored_);
   colPtr_.assign(n + 1, 0);
-  for (Index i : items_) ++colPtr_[static_cast<size_t>(i) + 1];
-  for (size_t i = 0; i < n; ++i) colPtr_[i + 1] += colPtr_[i];
+  for (size_t i = 0; i < n; ++i) colPtr_[i + 1] = colPtr_[i] + counts[i];
   colUser_.resize(items_.size());
   colPos_.resize(items_.size());
   std::vector<int32_t> next(colPtr_.begin(), colPtr_.end() - 1);
-  std::vector<int32_t> counts(n, 0);
   for (Index u = 0; u < numUsers_; ++u)
     for (int32_t k = indptr_[u]; k < indptr_[u + 1]; ++k) {
       const int32_t at = next[static_cast<size_t>(items_[k])]++;
       colUser_[at] = u;
       colPos_[at] = k;
-      ++counts[static_cast<size_t>(items_[k])];
     }
   prior_ = popularityPrior(counts, popularityWeight_);
 }
@@ -171,7 +178,7 @@ void UserKnn::scoreImpl(const History& history, std::span<float> out) const {
     const double w = voteWeight(sim);
     for (int32_t k = indptr_[v]; k < indptr_[v + 1]; ++k) acc[static_cast<size_t>(items_[k])] += w * entry(v, k);
   }
-  for (size_t j = 0; j < out.size(); ++j) out[j] = static_cast<float>(acc[j]) + prior_[j];
+  for (size_t j = 0; j < out.size(); ++j) out[j] = static_cast<float>(acc[j] * voteScale_[j]) + prior_[j];
 }
 
 std::vector<Contribution> UserKnn::explainImpl(const History& history, Index item, size_t maxCount) const {
@@ -184,7 +191,7 @@ std::vector<Contribution> UserKnn::explainImpl(const History& history, Index ite
     const Index* end = items_.data() + indptr_[v + 1];
     const Index* at = std::lower_bound(begin, end, item);
     if (at == end || *at != item) continue;
-    const double vote = entry(v, static_cast<int32_t>(at - items_.data()));
+    const double vote = entry(v, static_cast<int32_t>(at - items_.data())) * voteScale_[static_cast<size_t>(item)];
     if (vote == 0) continue;
     voted = true;
     const double denom = q.norm * norm_[v] + shrink_;  // > 0: sim > 0

@@ -15,6 +15,14 @@ void axpy(float alpha, const float* x, float* y, size_t n);
 // y = A x (+ beta y), A row-major rows x cols with leading dimension lda >= cols.
 void gemv(const float* A, size_t rows, size_t cols, size_t lda, const float* x, float* y, float beta = 0.0f);
 
+// out = S v for a symmetric row-major k x k S (read as sum_d v[d] * row d of S).
+void symv(const float* S, const float* v, float* out, size_t k);
+// out += sum_t (base[t] + mult[t] * (y_t . v)) y_t over the rows y_t = Y[idx[t]]
+// of a row-major Y with k columns (base may be null: 0). The sparse part of the
+// iALS normal equations, (Y^T C Y) v over one user's items, in one fused pass.
+void sparseGramApply(const float* Y, const Index* idx, const float* base, const float* mult, size_t n,
+                     const float* v, float* out, size_t k);
+
 // Whether gemm reads an operand as stored or transposed.
 enum class Op { kNone, kTranspose };
 
@@ -27,6 +35,12 @@ enum class Op { kNone, kTranspose };
 void gemm(Op opA, Op opB, size_t m, size_t n, size_t k, float alpha, const float* A, size_t lda,
           const float* B, size_t ldb, float beta, float* C, size_t ldc);
 
+// The hand-written packed SIMD GEMM (same contract). gemm uses it in wasm
+// builds, where it beats Eigen; natively gemm uses Eigen, which wins there.
+// Exposed so tests cover it on every platform and benchmarks compare both.
+void gemmPacked(Op opA, Op opB, size_t m, size_t n, size_t k, float alpha, const float* A, size_t lda,
+                const float* B, size_t ldb, float beta, float* C, size_t ldc);
+
 namespace scalar {
 // The triple loop gemm is tested against (same contract).
 void gemm(Op opA, Op opB, size_t m, size_t n, size_t k, float alpha, const float* A, size_t lda,
@@ -37,6 +51,9 @@ namespace scalar {
 float dot(const float* a, const float* b, size_t n);
 void axpy(float alpha, const float* x, float* y, size_t n);
 void gemv(const float* A, size_t rows, size_t cols, size_t lda, const float* x, float* y, float beta = 0.0f);
+void symv(const float* S, const float* v, float* out, size_t k);
+void sparseGramApply(const float* Y, const Index* idx, const float* base, const float* mult, size_t n,
+                     const float* v, float* out, size_t k);
 }  // namespace scalar
 
 // Top-K: the indices of the k largest scores, best first; ties broken by lower

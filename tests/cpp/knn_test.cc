@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <tuple>
 #include <vector>
 
 #include "core/error.h"
@@ -46,7 +47,7 @@ RandomData randomData(uint64_t seed, Index users = 40, Index items = 25, double 
 
 // Brute-force item-item similarity (0 on the diagonal).
 std::vector<std::vector<double>> bruteItemSims(const RandomData& d, bool jaccard, bool values, double shrink,
-                                               double alpha = 0.5, double userPower = 0) {
+                                               double alpha = 0.5, double userPower = 0, double penalty = 0) {
   std::vector<std::vector<double>> s(d.items, std::vector<double>(d.items, 0.0));
   auto x = [&](Index u, Index i) { return d.dense[u][i] == 0 ? 0.0 : (values && !jaccard ? d.dense[u][i] : 1.0); };
   std::vector<double> w(d.users, 1.0);
@@ -66,6 +67,10 @@ std::vector<std::vector<double>> bruteItemSims(const RandomData& d, bool jaccard
       const double denom = jaccard ? sq[i] + sq[j] - dot + shrink
                                    : std::pow(sq[i], alpha) * std::pow(sq[j], 1 - alpha) + shrink;
       s[i][j] = denom > 0 ? dot / denom : 0.0;
+      // The RP3beta-style discount of popular candidates j.
+      double users = 0;
+      for (Index u = 0; u < d.users; ++u) users += d.dense[u][j] != 0;
+      if (users > 0) s[i][j] *= std::pow(users, -penalty);
     }
   return s;
 }
@@ -79,6 +84,21 @@ std::vector<Index> bruteTopN(const std::vector<double>& sims, Index self, int n)
   if (idx.size() > static_cast<size_t>(n)) idx.resize(static_cast<size_t>(n));
   std::sort(idx.begin(), idx.end());
   return idx;
+}
+
+// The stored similarities of item `self`'s kept neighbours: the top n of `sims`,
+// each raised to `exponent`, then divided by their sum when `normalize`.
+std::vector<std::pair<Index, double>> bruteKept(const std::vector<double>& sims, Index self, int n, double exponent,
+                                                bool normalize) {
+  std::vector<std::pair<Index, double>> kept;
+  double total = 0;
+  for (Index j : bruteTopN(sims, self, n)) {
+    kept.emplace_back(j, std::pow(sims[j], exponent));
+    total += kept.back().second;
+  }
+  if (normalize)
+    for (auto& k : kept) k.second /= total;
+  return kept;
 }
 
 std::vector<float> scoresOf(const Recommender& m, const History& h) {
@@ -108,7 +128,8 @@ TEST_CASE("item_knn similarities equal a brute-force dense computation", "[model
                        << " alpha=" << alpha << " user_power=" << power);
           ItemKnn model(OptionMap{{"similarity", measure}, {"use_values", values}, {"shrink", shrink},
                                   {"alpha", alpha}, {"user_power", power}, {"neighbors", "1000"},
-                                  {"popularity_weight", "0"}});
+                                  {"popularity_weight", "0"}, {"popularity_penalty", "0"},
+                                  {"sim_exponent", "1"}, {"normalize", "false"}});
           model.fit(d.train);
           const auto brute = bruteItemSims(d, std::string(measure) == "jaccard", std::string(values) == "true",
                                            std::stod(shrink), std::stod(alpha), std::stod(power));
@@ -130,7 +151,8 @@ TEST_CASE("item_knn keeps exactly the N most similar items per item", "[models]"
       for (int n : {1, 3, 7}) {
         INFO("seed " << seed << " " << measure << " neighbors=" << n);
         ItemKnn model(OptionMap{{"similarity", measure}, {"neighbors", std::to_string(n)}, {"shrink", "2"},
-                                {"alpha", "0.5"}, {"user_power", "0"}});
+                                {"alpha", "0.5"}, {"user_power", "0"}, {"popularity_penalty", "0"},
+                                {"sim_exponent", "1"}, {"normalize", "false"}});
         model.fit(d.train);
         const auto brute = bruteItemSims(d, std::string(measure) == "jaccard", false, 2.0);
         for (Index i = 0; i < d.items; ++i) {
@@ -153,7 +175,8 @@ TEST_CASE("item_knn scores and explanations equal brute force over the kept neig
       INFO("use_values=" << values << " neighbors=" << n);
       const bool useValues = std::string(values) == "true";
       ItemKnn model(OptionMap{{"neighbors", std::to_string(n)}, {"shrink", "1"}, {"use_values", values},
-                              {"popularity_weight", "0"}, {"alpha", "0.5"}, {"user_power", "0"}});
+                              {"popularity_weight", "0"}, {"alpha", "0.5"}, {"user_power", "0"},
+                              {"popularity_penalty", "0"}, {"sim_exponent", "1"}, {"normalize", "false"}});
       model.fit(d.train);
       const auto brute = bruteItemSims(d, false, useValues, 1.0);
       // Item 3 appears twice: only its last occurrence (position 4, value 1) counts.
@@ -185,6 +208,57 @@ TEST_CASE("item_knn scores and explanations equal brute force over the kept neig
         REQUIRE(model.explain(h.view(), target, 1).size() == std::min<size_t>(1, want.size()));
       }
     }
+}
+
+TEST_CASE("item_knn popularity penalty, similarity exponent and row normalisation equal brute force",
+          "[models]") {
+  for (uint64_t seed : {8u, 9u}) {
+    const RandomData d = randomData(seed);
+    for (const char* penalty : {"0", "0.7"})
+      for (const char* exponent : {"1", "2.5", "0.5"})
+        for (const char* normalize : {"false", "true"})
+          for (int n : {3, 1000}) {
+            INFO("seed " << seed << " popularity_penalty=" << penalty << " sim_exponent=" << exponent
+                         << " normalize=" << normalize << " neighbors=" << n);
+            ItemKnn model(OptionMap{{"neighbors", std::to_string(n)}, {"shrink", "1.5"}, {"alpha", "0.6"},
+                                    {"user_power", "0.5"}, {"popularity_penalty", penalty},
+                                    {"sim_exponent", exponent}, {"normalize", normalize},
+                                    {"popularity_weight", "0.01"}});
+            model.fit(d.train);
+            const auto brute = bruteItemSims(d, false, false, 1.5, 0.6, 0.5, std::stod(penalty));
+            std::vector<double> expect(d.items, 0.0);
+            const OwnedHistory h = historyOf({2, 9, 15, 21});
+            for (Index i = 0; i < d.items; ++i) {
+              INFO("item " << i);
+              // The penalty changes which neighbours are kept; the exponent and
+              // the normalisation change only their weights.
+              const auto want = bruteKept(brute[i], i, n, std::stod(exponent), std::string(normalize) == "true");
+              const auto kept = model.neighborItems(i);
+              const auto sims = model.neighborSimilarities(i);
+              REQUIRE(kept.size() == want.size());
+              double total = 0;
+              for (size_t k = 0; k < kept.size(); ++k) {
+                REQUIRE(kept[k] == want[k].first);
+                REQUIRE(sims[k] == Approx(want[k].second).epsilon(1e-5));
+                total += sims[k];
+              }
+              if (std::string(normalize) == "true" && !kept.empty()) REQUIRE(total == Approx(1.0));
+              if (std::find(h.items.begin(), h.items.end(), i) != h.items.end())
+                for (const auto& [j, w] : want) expect[j] += w;
+            }
+            // Scores: the kept weights of the history items plus the prior;
+            // explain's credits add up to the score minus the prior.
+            const auto scores = scoresOf(model, h.view());
+            const auto prior = scoresOf(model, {});
+            for (Index j = 0; j < d.items; ++j) {
+              REQUIRE(scores[j] == Approx(expect[j] + prior[j]).margin(1e-5));
+              double credited = 0;
+              for (const auto& c : model.explain(h.view(), j, 100))
+                if (c.source >= 0) credited += c.weight;
+              REQUIRE(credited == Approx(expect[j]).margin(1e-5));
+            }
+          }
+  }
 }
 
 TEST_CASE("item_knn: empty history, popularity prior, duplicates and non-finite values", "[models]") {
@@ -219,7 +293,9 @@ TEST_CASE("item_knn: empty history, popularity prior, duplicates and non-finite 
   clean.push(0, 0, 1, 3);
   clean.push(1, 0, 4, 1);
   clean.push(1, 1, 3, 2);
-  const OptionMap plainCosine = {{"use_values", "true"}, {"shrink", "10"}, {"alpha", "0.5"}, {"user_power", "0"}};
+  const OptionMap plainCosine = {{"use_values", "true"}, {"shrink", "10"},          {"alpha", "0.5"},
+                                 {"user_power", "0"},    {"popularity_penalty", "0"}, {"sim_exponent", "1"},
+                                 {"normalize", "false"}};
   ItemKnn a(plainCosine), b(plainCosine);
   a.fit(InteractionMatrix(dup, 2, 2));
   b.fit(InteractionMatrix(clean, 2, 2));
@@ -249,6 +325,21 @@ TEST_CASE("item_knn and user_knn reject bad options naming them", "[models]") {
     REQUIRE_THROWS_AS(UserKnn(OptionMap{{key, value}}), InvalidArgument);
     REQUIRE_THROWS_WITH(UserKnn(OptionMap{{key, value}}), Catch::Contains(key));
   }
+  // Options of one model only, with the valid range in the message.
+  const std::vector<std::tuple<std::string, std::string, std::string>> itemOnly = {
+      {"popularity_penalty", "-0.1", "[0, 2]"}, {"popularity_penalty", "2.5", "[0, 2]"},
+      {"sim_exponent", "0", "[0.1, 10]"},       {"sim_exponent", "11", "[0.1, 10]"},
+      {"normalize", "yes please", "true|false"}};
+  for (const auto& [key, value, range] : itemOnly) {
+    INFO(key << "=" << value);
+    REQUIRE_THROWS_AS(ItemKnn(OptionMap{{key, value}}), InvalidArgument);
+    REQUIRE_THROWS_WITH(ItemKnn(OptionMap{{key, value}}), Catch::Contains(key) && Catch::Contains(range));
+  }
+  for (const char* value : {"-0.1", "2.5", "nan"}) {
+    INFO("user_knn popularity_penalty=" << value);
+    REQUIRE_THROWS_WITH(UserKnn(OptionMap{{"popularity_penalty", value}}),
+                        Catch::Contains("popularity_penalty") && Catch::Contains("[0, 2]"));
+  }
   REQUIRE_THROWS_WITH(ItemKnn(OptionMap{{"similarity", "pearson"}}), Catch::Contains("cosine|jaccard"));
   REQUIRE_THROWS_WITH(UserKnn(OptionMap{{"similarity", "jaccard"}}), Catch::Contains("cosine|pearson"));
   REQUIRE_THROWS_WITH(ItemKnn(OptionMap{{"neighbours", "5"}}), Catch::Contains("neighbours"));
@@ -264,7 +355,7 @@ struct BruteUser {
 };
 
 BruteUser bruteUser(const RandomData& d, const OwnedHistory& h, bool pearson, bool values, double shrink, int k,
-                    double exponent = 1) {
+                    double exponent = 1, double penalty = 0) {
   // User vectors.
   std::vector<std::vector<double>> x(d.users, std::vector<double>(d.items, 0.0));
   for (Index u = 0; u < d.users; ++u) {
@@ -301,6 +392,12 @@ BruteUser bruteUser(const RandomData& d, const OwnedHistory& h, bool pearson, bo
   out.scores.assign(d.items, 0.0);
   for (Index v : out.neighbors)
     for (Index i = 0; i < d.items; ++i) out.scores[i] += std::pow(out.sims[v], exponent) * x[v][i];
+  // Votes for item i are divided by (users of i)^penalty.
+  for (Index i = 0; i < d.items; ++i) {
+    double users = 0;
+    for (Index u = 0; u < d.users; ++u) users += d.dense[u][i] != 0;
+    if (users > 0) out.scores[i] *= std::pow(users, -penalty);
+  }
   return out;
 }
 
@@ -318,17 +415,20 @@ TEST_CASE("user_knn similarities, neighbours and scores equal brute force", "[mo
           for (int k : {3, 1000}) {
             const bool pearson = std::string(measure) == "pearson";
             const double exponent = k == 3 ? 2.5 : 1.0;
+            // The popularity penalty varies with the shrink to cover both values in every setting.
+            const double penalty = std::string(shrink) == "0" ? 0.0 : 0.6;
             UserKnn model(OptionMap{{"similarity", measure}, {"use_values", values}, {"shrink", shrink},
                                     {"neighbors", std::to_string(k)}, {"popularity_weight", "0"},
-                                    {"exponent", k == 3 ? "2.5" : "1"}});
+                                    {"exponent", k == 3 ? "2.5" : "1"},
+                                    {"popularity_penalty", std::to_string(penalty)}});
             model.fit(d.train);
             REQUIRE(model.numUsers() == d.users);
             for (size_t hi = 0; hi < histories.size(); ++hi) {
               INFO("seed " << seed << " " << measure << " use_values=" << values << " shrink=" << shrink
                            << " k=" << k << " history " << hi);
               const auto& h = histories[hi];
-              const auto want =
-                  bruteUser(d, h, pearson, std::string(values) == "true", std::stod(shrink), k, exponent);
+              const auto want = bruteUser(d, h, pearson, std::string(values) == "true", std::stod(shrink), k,
+                                          exponent, penalty);
               const auto sims = model.similarities(h.view());
               for (Index u = 0; u < d.users; ++u) REQUIRE(sims[u] == Approx(want.sims[u]).margin(1e-12));
               REQUIRE(model.neighbors(h.view()) == want.neighbors);
@@ -358,7 +458,11 @@ TEST_CASE("user_knn explain credits the shared history items of the voting neigh
   for (auto [u, i] : std::vector<std::pair<Index, Index>>{{0, 0}, {0, 1}, {0, 2}, {1, 0}, {1, 3}, {2, 4}})
     rows.push(u, i, 1, 0);
   const InteractionMatrix train(rows, 3, 5);
-  UserKnn model(OptionMap{{"shrink", "0"}, {"popularity_weight", "0"}, {"exponent", "1"}, {"use_values", "false"}});
+  UserKnn model(OptionMap{{"shrink", "0"},
+                          {"popularity_weight", "0"},
+                          {"exponent", "1"},
+                          {"use_values", "false"},
+                          {"popularity_penalty", "0"}});
   model.fit(train);
   const OwnedHistory h = historyOf({0, 1});
   REQUIRE(model.neighbors(h.view()) == std::vector<Index>{0, 1});
@@ -424,8 +528,11 @@ TEST_CASE("user_knn: empty history, pearson without values, non-finite values", 
 TEST_CASE("item_knn and user_knn save and load round-trip exactly", "[models]") {
   const RandomData d = randomData(51);
   const OwnedHistory h = historyOf({0, 3, 8, 14}, {4, 1.5f, 3, 5});
-  const std::vector<OptionMap> itemSettings = {{}, {{"similarity", "jaccard"}, {"neighbors", "3"}},
-                                               {{"use_values", "true"}, {"shrink", "0"}}};
+  const std::vector<OptionMap> itemSettings = {
+      {},
+      {{"similarity", "jaccard"}, {"neighbors", "3"}},
+      {{"use_values", "true"}, {"shrink", "0"}},
+      {{"popularity_penalty", "1.2"}, {"sim_exponent", "3"}, {"normalize", "false"}}};
   for (const auto& options : itemSettings) {
     ItemKnn model(options);
     model.fit(d.train);
@@ -444,8 +551,8 @@ TEST_CASE("item_knn and user_knn save and load round-trip exactly", "[models]") 
     const auto file = saveModel(model);
     REQUIRE(saveModel(*loadModel(file).model) == file);
   }
-  const std::vector<OptionMap> userSettings = {{}, {{"similarity", "pearson"}, {"neighbors", "4"}},
-                                               {{"use_values", "true"}}};
+  const std::vector<OptionMap> userSettings = {
+      {}, {{"similarity", "pearson"}, {"neighbors", "4"}}, {{"use_values", "true"}, {"popularity_penalty", "0.8"}}};
   for (const auto& options : userSettings) {
     UserKnn model(options);
     model.fit(d.train);

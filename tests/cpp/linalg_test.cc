@@ -270,6 +270,69 @@ TEST_CASE("the build is vectorized", "[linalg]") {
 #endif
 }
 
+TEST_CASE("symv and sparseGramApply match their scalar twins and a double reference", "[linalg]") {
+  std::mt19937 gen(17);
+  for (size_t k : {1, 3, 4, 7, 8, 9, 31, 32, 33, 64, 65, 128}) {
+    std::vector<float> S(k * k), v(k);
+    fillRandom(v.data(), k, gen);
+    for (size_t i = 0; i < k; ++i)
+      for (size_t j = 0; j <= i; ++j) S[i * k + j] = S[j * k + i] = std::uniform_real_distribution<float>(-1, 1)(gen);
+    std::vector<float> out(k, kNaN), outRef(k, kNaN);  // write-only: NaN must not leak
+    la::symv(S.data(), v.data(), out.data(), k);
+    la::scalar::symv(S.data(), v.data(), outRef.data(), k);
+    for (size_t c = 0; c < k; ++c) {
+      double ref = 0, absSum = 0;
+      for (size_t d = 0; d < k; ++d) {
+        ref += double(S[d * k + c]) * v[d];
+        absSum += std::fabs(double(S[d * k + c]) * v[d]);
+      }
+      INFO("symv k=" << k << " c=" << c);
+      REQUIRE(std::fabs(out[c] - ref) <= 2.0 * k * kEps * absSum + 1e-30);
+      REQUIRE(std::fabs(outRef[c] - ref) <= 2.0 * k * kEps * absSum + 1e-30);
+    }
+
+    const size_t rowsY = 23;
+    std::vector<float> Y(rowsY * k);
+    fillRandom(Y.data(), Y.size(), gen);
+    for (size_t n : {0, 1, 3, 4, 5, 9, 40}) {
+      for (bool withBase : {false, true}) {
+        std::vector<localrec::Index> idx(n);
+        std::vector<float> base(n), mult(n);
+        for (size_t t = 0; t < n; ++t) idx[t] = static_cast<localrec::Index>(gen() % rowsY);  // repeats allowed
+        fillRandom(base.data(), n, gen);
+        fillRandom(mult.data(), n, gen);
+        std::vector<float> acc(k), accRef(k);
+        fillRandom(acc.data(), k, gen);
+        accRef = acc;
+        std::vector<double> ref(acc.begin(), acc.end()), mag(k);
+        for (size_t t = 0; t < n; ++t) {
+          const float* y = Y.data() + static_cast<size_t>(idx[t]) * k;
+          double dotYV = 0, dotAbs = 0;
+          for (size_t c = 0; c < k; ++c) {
+            dotYV += double(y[c]) * v[c];
+            dotAbs += std::fabs(double(y[c]) * v[c]);
+          }
+          const double q = (withBase ? base[t] : 0.0) + double(mult[t]) * dotYV;
+          const double qAbs = (withBase ? std::fabs(base[t]) : 0.0) + std::fabs(mult[t]) * dotAbs;
+          for (size_t c = 0; c < k; ++c) {
+            ref[c] += q * y[c];
+            mag[c] += qAbs * std::fabs(y[c]);
+          }
+        }
+        const float* b = withBase ? base.data() : nullptr;
+        la::sparseGramApply(Y.data(), idx.data(), b, mult.data(), n, v.data(), acc.data(), k);
+        la::scalar::sparseGramApply(Y.data(), idx.data(), b, mult.data(), n, v.data(), accRef.data(), k);
+        for (size_t c = 0; c < k; ++c) {
+          INFO("sparseGramApply k=" << k << " n=" << n << " base=" << withBase << " c=" << c);
+          const double tol = 4.0 * (k + n + 2) * kEps * (mag[c] + 1.0);
+          REQUIRE(std::fabs(acc[c] - ref[c]) <= tol);
+          REQUIRE(std::fabs(accRef[c] - ref[c]) <= tol);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("gemm known answer for every transpose combination", "[linalg]") {
   // op(A) = [[1,2,3],[4,5,6]] (2x3), op(B) = [[1,0],[0,1],[1,1]] (3x2):
   // op(A) op(B) = [[4,5],[10,11]].
@@ -281,16 +344,20 @@ TEST_CASE("gemm known answer for every transpose combination", "[linalg]") {
       const float* A = opA == la::Op::kNone ? aN : aT;
       const float* B = opB == la::Op::kNone ? bN : bT;
       const size_t lda = opA == la::Op::kNone ? 3 : 2, ldb = opB == la::Op::kNone ? 2 : 3;
-      float c[4] = {kNaN, kNaN, kNaN, kNaN};
-      la::gemm(opA, opB, 2, 2, 3, 1.0f, A, lda, B, ldb, 0.0f, c, 2);
-      for (int i = 0; i < 4; ++i) CHECK(c[i] == want[i]);
-      float c2[4] = {1, 1, 1, 1};  // alpha 2, beta -1
-      la::gemm(opA, opB, 2, 2, 3, 2.0f, A, lda, B, ldb, -1.0f, c2, 2);
-      for (int i = 0; i < 4; ++i) CHECK(c2[i] == 2 * want[i] - 1);
+      for (const auto impl : {&la::gemm, &la::gemmPacked}) {
+        float c[4] = {kNaN, kNaN, kNaN, kNaN};
+        impl(opA, opB, 2, 2, 3, 1.0f, A, lda, B, ldb, 0.0f, c, 2);
+        for (int i = 0; i < 4; ++i) CHECK(c[i] == want[i]);
+        float c2[4] = {1, 1, 1, 1};  // alpha 2, beta -1
+        impl(opA, opB, 2, 2, 3, 2.0f, A, lda, B, ldb, -1.0f, c2, 2);
+        for (int i = 0; i < 4; ++i) CHECK(c2[i] == 2 * want[i] - 1);
+      }
     }
   }
   float c[1] = {0};
   CHECK_THROWS_AS(la::gemm(la::Op::kNone, la::Op::kNone, 1, 1, 3, 1.0f, aN, 2, bN, 1, 0.0f, c, 1), localrec::InvalidArgument);
+  CHECK_THROWS_AS(la::gemmPacked(la::Op::kNone, la::Op::kNone, 1, 1, 3, 1.0f, aN, 2, bN, 1, 0.0f, c, 1),
+                  localrec::InvalidArgument);
 }
 
 TEST_CASE("gemm matches the scalar reference on random shapes, strides and transposes", "[linalg]") {
@@ -308,22 +375,57 @@ TEST_CASE("gemm matches the scalar reference on random shapes, strides and trans
     fillRandom(B.data(), B.size(), gen);
     fillRandom(C0.data(), C0.size(), gen);
     const float alpha = 1.5f, beta = trial % 3 == 0 ? 0.0f : 0.25f;
-    std::vector<float> C = C0, CRef = C0;
-    INFO("m=" << m << " n=" << n << " k=" << k << " trial=" << trial);
-    la::gemm(opA, opB, m, n, k, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+    std::vector<float> CRef = C0;
     la::scalar::gemm(opA, opB, m, n, k, alpha, A.data(), lda, B.data(), ldb, beta, CRef.data(), ldc);
-    for (size_t i = 0; i < m; ++i) {
-      for (size_t j = 0; j < n; ++j) {
-        double absSum = std::fabs(beta * C0[i * ldc + j]);
-        for (size_t p = 0; p < k; ++p) {
-          const float a = opA == la::Op::kNone ? A[i * lda + p] : A[p * lda + i];
-          const float b = opB == la::Op::kNone ? B[p * ldb + j] : B[j * ldb + p];
-          absSum += std::fabs(double(alpha) * a * b);
+    // Both implementations: gemm (Eigen natively, packed in wasm) and the packed one.
+    for (const auto impl : {&la::gemm, &la::gemmPacked}) {
+      std::vector<float> C = C0;
+      INFO("m=" << m << " n=" << n << " k=" << k << " trial=" << trial << " packed=" << (impl == &la::gemmPacked));
+      impl(opA, opB, m, n, k, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+      for (size_t i = 0; i < m; ++i) {
+        for (size_t j = 0; j < n; ++j) {
+          double absSum = std::fabs(beta * C0[i * ldc + j]);
+          for (size_t p = 0; p < k; ++p) {
+            const float a = opA == la::Op::kNone ? A[i * lda + p] : A[p * lda + i];
+            const float b = opB == la::Op::kNone ? B[p * ldb + j] : B[j * ldb + p];
+            absSum += std::fabs(double(alpha) * a * b);
+          }
+          REQUIRE(std::fabs(double(C[i * ldc + j]) - CRef[i * ldc + j]) <= 2.0 * (k + 2) * kEps * absSum + 1e-30);
         }
-        REQUIRE(std::fabs(double(C[i * ldc + j]) - CRef[i * ldc + j]) <= 2.0 * (k + 2) * kEps * absSum + 1e-30);
+        // Padding columns of C are never written.
+        for (size_t j = n; j < ldc; ++j) REQUIRE(C[i * ldc + j] == C0[i * ldc + j]);
       }
-      // Padding columns of C are never written.
-      for (size_t j = n; j < ldc; ++j) REQUIRE(C[i * ldc + j] == C0[i * ldc + j]);
+    }
+  }
+}
+
+TEST_CASE("packed gemm crosses its depth, row and column blocks correctly", "[linalg]") {
+  // Shapes past the packed kernel's blocks (depth 256, rows 128, columns 2048)
+  // and not multiples of its register tile, each transpose combination once.
+  struct Shape {
+    size_t m, n, k;
+  };
+  std::mt19937 gen(5);
+  int trial = 0;
+  for (const Shape s : {Shape{261, 37, 530}, Shape{137, 2061, 13}, Shape{5, 3, 777}}) {
+    for (const la::Op opA : {la::Op::kNone, la::Op::kTranspose}) {
+      for (const la::Op opB : {la::Op::kNone, la::Op::kTranspose}) {
+        const size_t lda = (opA == la::Op::kNone ? s.k : s.m) + 1, ldb = (opB == la::Op::kNone ? s.n : s.k) + 2;
+        const size_t aRows = opA == la::Op::kNone ? s.m : s.k, bRows = opB == la::Op::kNone ? s.k : s.n;
+        std::vector<float> A(aRows * lda), B(bRows * ldb), C(s.m * s.n);
+        fillRandom(A.data(), A.size(), gen);
+        fillRandom(B.data(), B.size(), gen);
+        fillRandom(C.data(), C.size(), gen);
+        std::vector<float> CRef = C;
+        const float beta = (trial++ % 2) ? 0.5f : 0.0f;
+        INFO("m=" << s.m << " n=" << s.n << " k=" << s.k << " beta=" << beta);
+        la::gemmPacked(opA, opB, s.m, s.n, s.k, -0.75f, A.data(), lda, B.data(), ldb, beta, C.data(), s.n);
+        la::scalar::gemm(opA, opB, s.m, s.n, s.k, -0.75f, A.data(), lda, B.data(), ldb, beta, CRef.data(), s.n);
+        double worst = 0;
+        for (size_t i = 0; i < C.size(); ++i) worst = std::max(worst, std::fabs(double(C[i]) - CRef[i]));
+        // Entries are sums of k products of values in [-1, 1]: |C| <= 0.75 k + 1.
+        REQUIRE(worst <= 2.0 * (s.k + 2) * kEps * (0.75 * s.k + 1));
+      }
     }
   }
 }

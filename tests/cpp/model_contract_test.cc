@@ -19,7 +19,9 @@ struct ContractSettings {
 const std::map<std::string, ContractSettings>& contractSettings() {
   static const std::map<std::string, ContractSettings> table = {
       {"popularity", {{{"min_value", "0"}}, {}}},
-      {"item_knn", {{{"neighbors", "10"}, {"shrink", "2"}, {"alpha", "0.5"}}, {}}},
+      // The planted best item is the most popular one: item_knn's popularity
+      // discounts (alpha < 0.5, popularity_penalty > 0) are set to neutral.
+      {"item_knn", {{{"neighbors", "10"}, {"shrink", "2"}, {"alpha", "0.5"}, {"popularity_penalty", "0"}}, {}}},
       {"user_knn", {{{"neighbors", "20"}, {"shrink", "2"}}, {}}},
       {"ease", {{{"lambda", "200"}}, {}}},
       {"bias", {{{"iterations", "3"}}, {}}},
