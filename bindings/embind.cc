@@ -336,6 +336,32 @@ Progress progressFrom(const val& onProgress) {
   });
 }
 
+// { k, excludeHistory, exclude: Int32Array, allow: Int32Array } -> RecommendOptions.
+RecommendOptions recommendOptionsFrom(const val& options) {
+  RecommendOptions ro;
+  if (hasField(options, "k")) ro.k = intField(options, "k");
+  if (hasField(options, "excludeHistory")) ro.excludeHistory = boolField(options, "excludeHistory");
+  if (hasField(options, "exclude")) ro.exclude = int32Vector(options["exclude"], "exclude");
+  if (hasField(options, "allow")) ro.allow = int32Vector(options["allow"], "allow");
+  return ro;
+}
+
+// A recommendation list as { items: Int32Array, scores: Float32Array }.
+val recommendationsToObject(const std::vector<Recommendation>& list) {
+  std::vector<int32_t> ids(list.size());
+  std::vector<float> scores(list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    ids[i] = list[i].item;
+    scores[i] = list[i].score;
+  }
+  val out = val::object();
+  out.set("items", copyToTypedArray(ids.data(), ids.size()));
+  out.set("scores", copyToTypedArray(scores.data(), scores.size()));
+  return out;
+}
+
+class JsSession;
+
 class JsModel {
  public:
   static JsModel* create(const std::string& name, const val& options) {
@@ -399,22 +425,7 @@ class JsModel {
   val recommend(const val& history, const val& options) const {
     return guarded([&] {
       const auto items = int32Vector(history, "history");
-      RecommendOptions ro;
-      if (hasField(options, "k")) ro.k = intField(options, "k");
-      if (hasField(options, "excludeHistory")) ro.excludeHistory = boolField(options, "excludeHistory");
-      if (hasField(options, "exclude")) ro.exclude = int32Vector(options["exclude"], "exclude");
-      if (hasField(options, "allow")) ro.allow = int32Vector(options["allow"], "allow");
-      const auto list = localrec::recommend(*model_, History{items, {}, {}}, ro);
-      std::vector<int32_t> ids(list.size());
-      std::vector<float> scores(list.size());
-      for (size_t i = 0; i < list.size(); ++i) {
-        ids[i] = list[i].item;
-        scores[i] = list[i].score;
-      }
-      val out = val::object();
-      out.set("items", copyToTypedArray(ids.data(), ids.size()));
-      out.set("scores", copyToTypedArray(scores.data(), scores.size()));
-      return out;
+      return recommendationsToObject(localrec::recommend(*model_, History{items, {}, {}}, recommendOptionsFrom(options)));
     });
   }
 
@@ -458,6 +469,9 @@ class JsModel {
 
   const Recommender& model() const { return *model_; }
 
+  // A streaming session on this model (defined after JsSession).
+  JsSession* openSession() const;
+
  private:
   explicit JsModel(std::unique_ptr<Recommender> model) : model_(std::move(model)) {}
   void setCatalog(const std::vector<std::string>& ids) {
@@ -465,9 +479,46 @@ class JsModel {
     catalog_.reserve(ids.size());
     for (const auto& id : ids) catalog_.getOrAdd(id);
   }
-  std::unique_ptr<Recommender> model_;
+  // Shared with the sessions opened on it, so deleting the JS model first is safe.
+  std::shared_ptr<Recommender> model_;
   IdMap catalog_;
 };
+
+// A streaming session (Recommender::openSession) over a model's dense item
+// indices; it shares ownership of the model.
+class JsSession {
+ public:
+  JsSession(std::shared_ptr<const Recommender> model, std::unique_ptr<Session> session)
+      : model_(std::move(model)), session_(std::move(session)) {}
+
+  void push(int item) {
+    guarded([&] { session_->push(item); });
+  }
+  val score() const {
+    return guarded([&] {
+      std::vector<float> out(static_cast<size_t>(session_->numItems()));
+      session_->score(out);
+      return copyToTypedArray(out.data(), out.size());
+    });
+  }
+  // options: { k, excludeHistory, exclude: Int32Array, allow: Int32Array } as Model.recommend.
+  val recommend(const val& options) const {
+    return guarded([&] { return recommendationsToObject(localrec::recommend(*session_, recommendOptionsFrom(options))); });
+  }
+  void reset() {
+    guarded([&] { session_->reset(); });
+  }
+  int size() const { return static_cast<int>(session_->size()); }
+  val items() const { return copyToTypedArray(session_->items().data(), session_->size()); }
+
+ private:
+  std::shared_ptr<const Recommender> model_;
+  std::unique_ptr<Session> session_;
+};
+
+JsSession* JsModel::openSession() const {
+  return guarded([&] { return new JsSession(model_, model_->openSession()); });
+}
 
 // ----------------------------------------------------------------------------
 // Free functions
@@ -601,7 +652,16 @@ EMSCRIPTEN_BINDINGS(localrec) {
       .function("save", &JsModel::save)
       .function("itemIds", &JsModel::itemIds)
       .function("itemIndex", &JsModel::itemIndex)
-      .function("itemId", &JsModel::itemId);
+      .function("itemId", &JsModel::itemId)
+      .function("openSession", &JsModel::openSession, allow_raw_pointers());
+
+  class_<JsSession>("Session")
+      .function("push", &JsSession::push)
+      .function("score", &JsSession::score)
+      .function("recommend", &JsSession::recommend)
+      .function("reset", &JsSession::reset)
+      .function("size", &JsSession::size)
+      .function("items", &JsSession::items);
 
   function("takeLastError", &takeLastError);
   function("evaluate", &evaluateModel);

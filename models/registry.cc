@@ -11,6 +11,7 @@
 #include "models/cf/item_knn.h"
 #include "models/cf/popularity.h"
 #include "models/cf/user_knn.h"
+#include "models/seq/gru4rec.h"
 
 namespace localrec {
 
@@ -32,6 +33,7 @@ const std::vector<ModelInfo>& modelRegistry() {
       entry<Bpr>("bpr", "BPR-MF (Rendle 2009), uniform negatives; SGD fold-in of any history"),
       entry<Ials>("ials", "implicit-feedback ALS (Hu et al. 2008), CG or exact solves; fold-in of any history"),
       entry<Ease>("ease", "EASE^R closed-form item-item regression (Steck 2019); dense items^2 weights, max_items limit"),
+      entry<Gru4Rec>("gru4rec", "GRU4Rec (Hidasi et al. 2016/2018): a GRU over the time-ordered history, next-item scores; streaming sessions"),
   };
   return registry;
 }

@@ -4,6 +4,35 @@
 
 namespace localrec {
 
+namespace {
+// The generic session: keeps the events and scores them as one history.
+class HistorySession : public Session {
+ public:
+  explicit HistorySession(const Recommender& model) : model_(model) {}
+  void push(Index item) override {
+    if (item < 0 || item >= model_.numItems())
+      fail<InvalidArgument>(model_.kind(), " session: item ", item, " outside the catalog [0, ", model_.numItems(),
+                            ")");
+    items_.push_back(item);
+  }
+  void score(std::span<float> out) const override { model_.score(History{items_, {}, {}}, out); }
+  void reset() override { items_.clear(); }
+  std::span<const Index> items() const override { return items_; }
+  Index numItems() const override { return model_.numItems(); }
+
+ private:
+  const Recommender& model_;
+  std::vector<Index> items_;
+};
+}  // namespace
+
+std::unique_ptr<Session> Recommender::openSession() const {
+  if (!fitted_) fail<StateError>(kind(), ".openSession: the model is not fitted; call fit() or load() first");
+  return openSessionImpl();
+}
+
+std::unique_ptr<Session> Recommender::openSessionImpl() const { return std::make_unique<HistorySession>(*this); }
+
 void Recommender::fit(const InteractionMatrix& train, Progress& progress) {
   if (train.numItems() == 0 || train.nnz() == 0)
     fail<InvalidArgument>(kind(), ".fit: the training data is empty (", train.numUsers(), " users, ",

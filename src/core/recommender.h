@@ -17,6 +17,27 @@ namespace localrec {
 class Writer;
 class Reader;
 
+// A streaming session over one model: events arrive one at a time and the
+// scores follow them. Every model offers one (the generic session keeps the
+// history and calls score(history)); sequence models override it so that one
+// event costs one incremental step. A session refers to its model: the model
+// must outlive it and must not be refitted or reloaded while it is open.
+class Session {
+ public:
+  virtual ~Session() = default;
+  // Appends one event (item in [0, numItems()); InvalidArgument otherwise).
+  virtual void push(Index item) = 0;
+  // Scores of every item after the events so far (out.size() == numItems()).
+  virtual void score(std::span<float> out) const = 0;
+  // Forgets every event (an empty history again).
+  virtual void reset() = 0;
+  // The events pushed since the start or the last reset, oldest first.
+  virtual std::span<const Index> items() const = 0;
+  // The catalog size of the model (score() fills this many).
+  virtual Index numItems() const = 0;
+  size_t size() const { return items().size(); }
+};
+
 class Recommender {
  public:
   virtual ~Recommender() = default;
@@ -55,6 +76,9 @@ class Recommender {
   // leaves half-loaded parameters looking usable.
   void load(Reader& in);
 
+  // A streaming session starting from an empty history (StateError if unfitted).
+  std::unique_ptr<Session> openSession() const;
+
   // Catalog size the model scores over (0 before fit).
   Index numItems() const { return numItems_; }
   bool fitted() const { return fitted_; }
@@ -68,6 +92,9 @@ class Recommender {
   virtual void scoreImpl(const History& history, std::span<float> out) const = 0;
   virtual std::vector<Contribution> explainImpl(const History& history, Index item, size_t maxCount) const = 0;
   virtual void loadImpl(Reader& in) = 0;
+  // The session openSession returns (after checking the model is fitted). The
+  // default keeps the history and calls score(history) on every score().
+  virtual std::unique_ptr<Session> openSessionImpl() const;
   // Called only when supportsUpdate(), after update() validated the state, the
   // catalog and the user ids.
   virtual void updateImpl(const InteractionMatrix& train, std::span<const Index> changedUsers, Progress& progress);

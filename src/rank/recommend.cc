@@ -11,10 +11,22 @@ namespace localrec {
 std::vector<Recommendation> recommend(const Recommender& model, const History& history,
                                       const RecommendOptions& options) {
   if (options.k <= 0) fail<InvalidArgument>("recommend: k must be a positive integer, got ", options.k);
-  const Index n = model.numItems();
-  std::vector<float> scores(static_cast<size_t>(n));
+  std::vector<float> scores(static_cast<size_t>(model.numItems()));
   model.score(history, scores);  // validates the history and the fitted state
+  return recommendFromScores(std::move(scores), history.items, options);
+}
 
+std::vector<Recommendation> recommend(const Session& session, const RecommendOptions& options) {
+  if (options.k <= 0) fail<InvalidArgument>("recommend: k must be a positive integer, got ", options.k);
+  std::vector<float> scores(static_cast<size_t>(session.numItems()));
+  session.score(scores);
+  return recommendFromScores(std::move(scores), session.items(), options);
+}
+
+std::vector<Recommendation> recommendFromScores(std::vector<float> scores, std::span<const Index> historyItems,
+                                                const RecommendOptions& options) {
+  if (options.k <= 0) fail<InvalidArgument>("recommend: k must be a positive integer, got ", options.k);
+  const Index n = static_cast<Index>(scores.size());
   constexpr float kExcluded = -std::numeric_limits<float>::infinity();
   auto checkId = [n](Index item, const char* list) {
     if (item < 0 || item >= n) fail<InvalidArgument>("recommend: ", list, " item ", item, " outside the catalog [0, ", n, ")");
@@ -32,7 +44,7 @@ std::vector<Recommendation> recommend(const Recommender& model, const History& h
     scores[item] = kExcluded;
   }
   if (options.excludeHistory)
-    for (Index item : history.items) scores[item] = kExcluded;
+    for (Index item : historyItems) scores[item] = kExcluded;
 
   const size_t k = static_cast<size_t>(options.k);
   std::vector<Index> ids(std::min(k, scores.size()));

@@ -24,5 +24,11 @@ struct Recommendation {
 // filters leave fewer. Throws InvalidArgument on k <= 0 or out-of-range ids.
 std::vector<Recommendation> recommend(const Recommender& model, const History& history,
                                       const RecommendOptions& options);
+// The same list for a streaming session (its events are the history).
+std::vector<Recommendation> recommend(const Session& session, const RecommendOptions& options);
+// The same filters and top-k on scores already computed (one per catalog item;
+// historyItems are excluded when options.excludeHistory).
+std::vector<Recommendation> recommendFromScores(std::vector<float> scores, std::span<const Index> historyItems,
+                                                const RecommendOptions& options);
 
 }  // namespace localrec

@@ -116,6 +116,32 @@ export interface Model {
   itemIds(): string[];
   itemIndex(id: string): number;
   itemId(index: number): string;
+  /**
+   * A streaming session from an empty history (throws code 'STATE_ERROR' if
+   * unfitted). It keeps the model alive; delete() both when done.
+   */
+  openSession(): Session;
+  delete(): void;
+}
+
+/**
+ * Events arrive one at a time (dense item indices); scores follow them. Every
+ * model has sessions (the generic one re-scores the whole history); gru4rec
+ * advances its GRU state by one step per push. After pushes, score() equals
+ * model.score(items()) (gru4rec: while the session holds at most max_history events).
+ */
+export interface Session {
+  /** Appends one event; an index outside the catalog throws code 'INVALID_ARGUMENT'. */
+  push(item: number): void;
+  /** One score per catalog item. */
+  score(): Float32Array;
+  recommend(options?: RecommendOptions): { items: Int32Array; scores: Float32Array };
+  /** Forgets every event. */
+  reset(): void;
+  /** The number of events since the start or the last reset. */
+  size(): number;
+  /** The events so far, oldest first. */
+  items(): Int32Array;
   delete(): void;
 }
 

@@ -45,12 +45,12 @@ export class LocalRecError extends Error {
 
 // The core records a C++ error instead of throwing through wasm (see
 // bindings/embind.cc); every export is wrapped here to throw it as a LocalRecError.
-const CLASSES = ['Dataset', 'Split', 'Model'];
+const CLASSES = ['Dataset', 'Split', 'Model', 'Session'];
 const FUNCTIONS = ['evaluate', 'listModels', 'simdPath', 'heapUsedBytes'];
 
 // Embind checks the exact argument count; these exports take a trailing optional
 // argument (an options object or a callback) that the C++ side accepts as undefined.
-const ARITY = { 'Model.fit': 2, 'Model.update': 3, 'Model.recommend': 2, 'Model.create': 2, evaluate: 3 };
+const ARITY = { 'Model.fit': 2, 'Model.update': 3, 'Model.recommend': 2, 'Session.recommend': 1, 'Model.create': 2, evaluate: 3 };
 
 function checkedCore(core) {
   const check = (fn, name) => function checked(...args) {
@@ -67,6 +67,7 @@ function checkedCore(core) {
   };
   for (const name of CLASSES) {
     const cls = core[name];
+    if (!cls) continue;  // a core built before the class existed (e.g. Session)
     for (const key of Object.getOwnPropertyNames(cls.prototype)) {
       const desc = Object.getOwnPropertyDescriptor(cls.prototype, key);
       if (key !== 'constructor' && typeof desc.value === 'function' && !EMBIND_HANDLE_METHODS.has(key)) {

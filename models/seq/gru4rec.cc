@@ -1,0 +1,347 @@
+#include "models/seq/gru4rec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "io/serialize.h"
+#include "linalg/kernels.h"
+#include "nn/dropout.h"
+#include "nn/finite.h"
+#include "nn/loss.h"
+#include "nn/optimizer.h"
+#include "nn/sampler.h"
+
+namespace localrec {
+
+namespace {
+constexpr uint32_t kLayoutVersion = 1;
+
+// The last `maxHistory` items (all of them when shorter).
+std::span<const Index> lastItems(std::span<const Index> items, int maxHistory) {
+  const size_t keep = std::min(items.size(), static_cast<size_t>(maxHistory));
+  return items.subspan(items.size() - keep);
+}
+
+void readInto(Reader& in, const char* what, nn::Parameter& p) {
+  auto v = in.floats(what, p.value.size());
+  for (float x : v)
+    if (!std::isfinite(x)) fail<FormatError>(in.what(), ": gru4rec ", what, " holds a non-finite value");
+  std::copy(v.begin(), v.end(), p.value.data());
+}
+
+// The streaming session: the GRU state after the events so far.
+class GruSession : public Session {
+ public:
+  explicit GruSession(const Gru4Rec& model)
+      : model_(model), state_(static_cast<size_t>(model.hiddenSize()), 0.0f) {}
+  void push(Index item) override {
+    if (item < 0 || item >= model_.numItems())
+      fail<InvalidArgument>("gru4rec session: item ", item, " outside the catalog [0, ", model_.numItems(), ")");
+    model_.step(item, state_, scratch_);
+    items_.push_back(item);
+  }
+  void score(std::span<float> out) const override {
+    if (out.size() != static_cast<size_t>(model_.numItems()))
+      fail<InvalidArgument>("gru4rec session: output has ", out.size(), " slots, the catalog has ",
+                            model_.numItems(), " items");
+    model_.scoreState(state_, out);
+  }
+  void reset() override {
+    items_.clear();
+    std::fill(state_.begin(), state_.end(), 0.0f);
+  }
+  std::span<const Index> items() const override { return items_; }
+  Index numItems() const override { return model_.numItems(); }
+
+ private:
+  const Gru4Rec& model_;
+  std::vector<float> state_;
+  std::vector<Index> items_;
+  nn::GruScratch scratch_;
+};
+}  // namespace
+
+const std::vector<OptionSpec>& Gru4Rec::optionSpecs() {
+  static const std::vector<OptionSpec> specs = {
+      {"hidden", "int", "100", 1, 2048, {}, "GRU hidden units (also the width of the output item embeddings)"},
+      {"layers", "int", "1", 1, 4, {}, "GRU layers; only 1 is implemented (larger values are refused)"},
+      {"embedding", "int", "0", 0, 2048, {}, "input item embedding size; 0 = the same as hidden"},
+      {"dropout_input", "float", "0", 0, 0.9, {}, "dropout on the input embeddings during training"},
+      {"dropout_hidden", "float", "0.2", 0, 0.9, {}, "dropout on the GRU output during training"},
+      {"loss", "choice", "cross-entropy", 0, 0, {"cross-entropy", "bpr-max"},
+       "training loss over the batch targets plus the shared negatives"},
+      {"bpr_max_reg", "float", "1", 0, 100, {}, "bpr-max score regularization (lambda); unused by cross-entropy"},
+      {"n_sample", "int", "512", 0, 100000, {}, "extra negatives shared by the mini-batch, per step"},
+      {"sample_alpha", "float", "0.5", 0, 4, {}, "negatives drawn with probability proportional to count^alpha"},
+      {"optimizer", "choice", "adagrad", 0, 0, {"adagrad", "adam", "sgd"}, "optimizer (sgd uses momentum)"},
+      {"learning_rate", "float", "0.1", 1e-6, 10, {}, "optimizer step size"},
+      {"momentum", "float", "0", 0, 0.99, {}, "momentum of sgd (ignored by adagrad and adam)"},
+      {"epochs", "int", "3", 1, 1000, {}, "passes over the training events"},
+      {"batch_size", "int", "64", 1, 4096, {}, "session-parallel rows per mini-batch"},
+      {"max_history", "int", "200", 1, 100000,
+       {}, "only the last max_history events of a history are used, in training and scoring"},
+      {"seed", "int", "42", 0, 2147483647, {}, "seed of the initialization, the shuffling, dropout and sampling"},
+  };
+  return specs;
+}
+
+Gru4Rec::Gru4Rec(const OptionMap& options) : Gru4Rec(OptionReader("gru4rec", optionSpecs(), options)) {}
+
+Gru4Rec::Gru4Rec(const OptionReader& reader)
+    : Recommender(reader.resolved()),
+      hidden_(reader.getInt("hidden")),
+      layers_(reader.getInt("layers")),
+      embedding_(reader.getInt("embedding")),
+      dropoutInput_(reader.getFloat("dropout_input")),
+      dropoutHidden_(reader.getFloat("dropout_hidden")),
+      loss_(reader.getChoice("loss")),
+      bprMaxReg_(reader.getFloat("bpr_max_reg")),
+      nSample_(reader.getInt("n_sample")),
+      sampleAlpha_(reader.getFloat("sample_alpha")),
+      optimizer_(reader.getChoice("optimizer")),
+      learningRate_(reader.getFloat("learning_rate")),
+      momentum_(reader.getFloat("momentum")),
+      epochs_(reader.getInt("epochs")),
+      batchSize_(reader.getInt("batch_size")),
+      maxHistory_(reader.getInt("max_history")),
+      seed_(static_cast<uint64_t>(reader.getInt("seed"))) {
+  reader.finish();
+  if (layers_ != 1)
+    fail<InvalidArgument>("gru4rec: option 'layers' = ", layers_,
+                          " is not supported; only 1 GRU layer is implemented (layers in [1, 1])");
+  if (embedding_ == 0) embedding_ = hidden_;
+}
+
+void Gru4Rec::buildNetwork(Index numItems) {
+  const size_t n = static_cast<size_t>(numItems), e = static_cast<size_t>(embedding_),
+               h = static_cast<size_t>(hidden_);
+  input_ = nn::Embedding(n, e);
+  gru_ = nn::Gru(e, h);
+  output_ = nn::Dense(h, n, true, nn::GradKind::kSparseRows);
+}
+
+void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
+  progress.report(0.0, "init");
+  const Csr& byUser = train.byUser();
+  const Index nItems = train.numItems();
+  const size_t H = static_cast<size_t>(hidden_), E = static_cast<size_t>(embedding_);
+
+  // The training sequences: each user's last max_history events, if at least 2.
+  std::vector<Index> users;
+  size_t totalSteps = 0;
+  std::vector<double> counts(static_cast<size_t>(nItems), 0.0);
+  for (Index u = 0; u < train.numUsers(); ++u) {
+    const auto items = lastItems(byUser.rowIndices(u), maxHistory_);
+    for (Index i : items) counts[static_cast<size_t>(i)] += 1.0;
+    if (items.size() < 2) continue;
+    users.push_back(u);
+    totalSteps += items.size() - 1;
+  }
+  if (users.empty())
+    fail<InvalidArgument>("gru4rec.fit: no user has 2 or more events; a sequence model needs pairs of events");
+
+  Rng rng(seed_);
+  buildNetwork(nItems);
+  const float initA = std::sqrt(6.0f / static_cast<float>(static_cast<size_t>(nItems) + E));
+  input_.init(rng, initA);
+  gru_.init(rng);
+  output_.init(rng);
+
+  const nn::NegativeSampler sampler(counts, sampleAlpha_);
+  nn::OptimizerConfig config;
+  config.kind = nn::parseOptimizerKind(optimizer_);
+  config.learningRate = static_cast<float>(learningRate_);
+  config.momentum = static_cast<float>(momentum_);
+  if (config.kind == nn::OptimizerKind::kAdagrad) config.epsilon = 1e-6f;
+  auto optimizer = nn::makeOptimizer(config);
+
+  const size_t B = std::min(static_cast<size_t>(batchSize_), users.size());
+  const size_t nSample = static_cast<size_t>(nSample_);
+  nn::Dropout dropIn(static_cast<float>(dropoutInput_)), dropHidden(static_cast<float>(dropoutHidden_));
+  nn::SparseRows dEmb, dOutW, dOutB;
+  dEmb.reset(static_cast<size_t>(nItems), E, B);
+  dOutW.reset(static_cast<size_t>(nItems), H, B + nSample);
+  dOutB.reset(static_cast<size_t>(nItems), 1, B + nSample);
+  nn::Matrix state(B, H), x, hOut, hDrop, scores, dScores, dHidden, dX;
+  std::vector<Index> inputs, targets, candidates;
+  std::vector<int32_t> targetCol;
+  // Per batch row: the user (index into `users`) and the position of its current input.
+  std::vector<size_t> rowUser(B), rowPos(B);
+
+  // The weights at the end of the last completed epoch, restored on a NaN.
+  std::vector<nn::Parameter*> params = {&input_.table, &gru_.wInput, &gru_.wHidden, &gru_.bInput,
+                                        &gru_.bHidden, &output_.weight, &output_.bias};
+  std::vector<nn::Matrix> lastGood;
+  auto sequenceOf = [&](size_t k) { return lastItems(byUser.rowIndices(users[k]), maxHistory_); };
+
+  const double totalWork = static_cast<double>(totalSteps) * epochs_;
+  size_t doneSteps = 0;
+  for (int epoch = 0; epoch < epochs_; ++epoch) {
+    const std::string hint = "epoch " + std::to_string(epoch + 1) + ": try a lower learning_rate";
+    std::vector<size_t> order(users.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    rng.shuffle(order.begin(), order.end());
+    size_t next = 0, active = B;
+    for (size_t b = 0; b < B; ++b) rowUser[b] = order[next++], rowPos[b] = 0;
+    state.resize(B, H);
+    state.setZero();
+    try {
+      while (active > 0) {
+        progress.report(doneSteps / totalWork, "train");
+        inputs.resize(active);
+        targets.resize(active);
+        for (size_t b = 0; b < active; ++b) {
+          const auto seq = sequenceOf(rowUser[b]);
+          inputs[b] = seq[rowPos[b]];
+          targets[b] = seq[rowPos[b] + 1];
+        }
+        // Forward: embedding -> dropout -> GRU step from the carried state -> dropout -> candidate scores.
+        input_.forward(inputs, x);
+        dropIn.forward(x, x, true, rng);
+        gru_.forward(x, 1, state.data(), {}, hOut);
+        dropHidden.forward(hOut, hDrop, true, rng);
+        nn::buildBatchCandidates(targets, sampler, nSample, rng, candidates, targetCol);
+        output_.forwardRows(hDrop, candidates, scores);
+        const nn::ScoreTargets st{targetCol, candidates};
+        const float loss = loss_ == "bpr-max" ? nn::bprMax(scores, st, static_cast<float>(bprMaxReg_), dScores)
+                                              : nn::softmaxCrossEntropy(scores, st, dScores);
+        nn::requireFinite(loss, "gru4rec training loss", hint);
+
+        // Backward.
+        dOutW.clear();
+        dOutB.clear();
+        dEmb.clear();
+        for (auto* p : {&gru_.wInput, &gru_.wHidden, &gru_.bInput, &gru_.bHidden}) p->zeroGrad();
+        output_.backwardRows(hDrop, candidates, dScores, &dHidden, dOutW, dOutB);
+        dropHidden.backward(dHidden, dHidden);
+        gru_.backward(dHidden, &dX, nullptr);
+        dropIn.backward(dX, dX);
+        input_.backward(inputs, dX, dEmb);
+        for (auto* p : {&gru_.wInput, &gru_.wHidden, &gru_.bInput, &gru_.bHidden}) nn::requireFiniteGrad(*p, hint);
+        nn::requireFinite(dOutW, "gru4rec output weight gradient", hint);
+        nn::requireFinite(dOutB, "gru4rec output bias gradient", hint);
+        nn::requireFinite(dEmb, "gru4rec embedding gradient", hint);
+
+        for (auto* p : {&gru_.wInput, &gru_.wHidden, &gru_.bInput, &gru_.bHidden}) optimizer->step(*p);
+        optimizer->stepRows(output_.weight, dOutW);
+        optimizer->stepRows(output_.bias, dOutB);
+        optimizer->stepRows(input_.table, dEmb);
+        doneSteps += active;
+
+        // Carry the state (without dropout), advance every row; a finished row
+        // takes the next user with a zero state or, with none left, leaves the batch.
+        std::copy_n(hOut.data(), active * H, state.data());
+        for (size_t b = 0; b < active;) {
+          if (++rowPos[b] + 1 < sequenceOf(rowUser[b]).size()) {
+            ++b;
+            continue;
+          }
+          if (next < order.size()) {
+            rowUser[b] = order[next++];
+            rowPos[b] = 0;
+            std::fill_n(state.row(b), H, 0.0f);
+            ++b;
+            continue;
+          }
+          --active;  // move the last active row here
+          rowUser[b] = rowUser[active];
+          rowPos[b] = rowPos[active];
+          std::copy_n(state.row(active), H, state.row(b));
+        }
+        state.resize(active, H);
+      }
+      // A step can leave finite gradients but overflow a weight; check before keeping.
+      for (auto* p : params) nn::requireFinite(p->value, p->name, hint);
+    } catch (const nn::NonFiniteError&) {
+      if (lastGood.empty()) throw;  // no completed epoch: the model stays unfitted
+      for (size_t k = 0; k < params.size(); ++k) params[k]->value = lastGood[k];
+      setFitted(nItems);
+      throw;
+    }
+    lastGood.clear();
+    for (auto* p : params) lastGood.push_back(p->value);
+  }
+  progress.report(1.0, "done");
+}
+
+void Gru4Rec::step(Index item, std::span<float> h, nn::GruScratch& scratch) const {
+  const float* x = input_.table.value.row(static_cast<size_t>(item));
+  gru_.infer(x, 1, h.data(), h.data(), scratch);
+}
+
+void Gru4Rec::scoreState(std::span<const float> h, std::span<float> out) const {
+  std::copy_n(output_.bias.value.data(), out.size(), out.begin());
+  linalg::gemv(output_.weight.value.data(), out.size(), static_cast<size_t>(hidden_), static_cast<size_t>(hidden_),
+               h.data(), out.data(), 1.0f);
+}
+
+std::vector<float> Gru4Rec::finalState(std::span<const Index> items) const {
+  std::vector<float> h(static_cast<size_t>(hidden_), 0.0f);
+  nn::GruScratch scratch;
+  for (Index item : lastItems(items, maxHistory_)) step(item, h, scratch);
+  return h;
+}
+
+void Gru4Rec::scoreImpl(const History& history, std::span<float> out) const {
+  scoreState(finalState(history.items), out);
+}
+
+std::vector<Contribution> Gru4Rec::explainImpl(const History& history, Index item, size_t maxCount) const {
+  const auto items = lastItems(history.items, maxHistory_);
+  const size_t offset = history.items.size() - items.size();
+  const size_t H = static_cast<size_t>(hidden_);
+  const float* w = output_.weight.value.row(static_cast<size_t>(item));
+  auto itemScore = [&](std::span<const Index> seq) {
+    const auto h = finalState(seq);
+    return output_.bias.value.data()[item] + linalg::dot(h.data(), w, H);
+  };
+  const float full = itemScore(items);
+  std::vector<Contribution> out;
+  std::vector<Index> without;
+  for (size_t p = 0; p < items.size(); ++p) {
+    without.assign(items.begin(), items.end());
+    without.erase(without.begin() + static_cast<std::ptrdiff_t>(p));
+    out.push_back({static_cast<Index>(offset + p), full - itemScore(without)});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Contribution& a, const Contribution& b) { return a.weight > b.weight; });
+  if (out.size() > maxCount) out.resize(maxCount);
+  return out;
+}
+
+std::unique_ptr<Session> Gru4Rec::openSessionImpl() const { return std::make_unique<GruSession>(*this); }
+
+void Gru4Rec::save(Writer& out) const {
+  out.u32(kLayoutVersion);
+  out.i32(numItems());
+  out.i32(embedding_);
+  out.i32(hidden_);
+  for (const nn::Parameter* p : {&input_.table, &gru_.wInput, &gru_.wHidden, &gru_.bInput, &gru_.bHidden,
+                                 &output_.weight, &output_.bias})
+    out.floats(std::span<const float>(p->value.data(), p->value.size()));
+}
+
+void Gru4Rec::loadImpl(Reader& in) {
+  const uint32_t version = in.u32("gru4rec layout version");
+  if (version != kLayoutVersion)
+    fail<FormatError>(in.what(), ": gru4rec layout version ", version, " is not supported (expected ",
+                      kLayoutVersion, ")");
+  const int32_t items = in.i32("items"), embedding = in.i32("embedding"), hidden = in.i32("hidden");
+  if (items <= 0) fail<FormatError>(in.what(), ": a gru4rec model over ", items, " items");
+  if (embedding != embedding_ || hidden != hidden_)
+    fail<FormatError>(in.what(), ": the parameters have embedding ", embedding, " and hidden ", hidden,
+                      ", the options say ", embedding_, " and ", hidden_);
+  buildNetwork(items);
+  readInto(in, "embedding table", input_.table);
+  readInto(in, "GRU input weights", gru_.wInput);
+  readInto(in, "GRU hidden weights", gru_.wHidden);
+  readInto(in, "GRU input bias", gru_.bInput);
+  readInto(in, "GRU hidden bias", gru_.bHidden);
+  readInto(in, "output weights", output_.weight);
+  readInto(in, "output bias", output_.bias);
+  setFitted(items);
+}
+
+}  // namespace localrec

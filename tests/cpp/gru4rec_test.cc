@@ -1,0 +1,177 @@
+// GRU4Rec: learning a sequence task, truncation, explain, NaN handling,
+// cancel, and streaming sessions (also the generic session of a CF model).
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "data/csr.h"
+#include "models/registry.h"
+#include "models/seq/gru4rec.h"
+#include "nn/finite.h"
+
+using namespace localrec;
+
+namespace {
+
+constexpr Index kCycle = 10;
+
+// 60 users, each walking the cycle 0 -> 1 -> ... -> 9 -> 0 from a different
+// start for 12 steps: the next item is always (item + 1) mod 10.
+InteractionMatrix cycleData() {
+  Interactions rows;
+  for (Index u = 0; u < 60; ++u)
+    for (Index k = 0; k < 12; ++k) rows.push(u, (u + k) % kCycle, 1.0f, Timestamp{1000} * u + k);
+  return InteractionMatrix(rows, 60, kCycle);
+}
+
+Index argmax(const std::vector<float>& v) {
+  return static_cast<Index>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+OptionMap smallOptions() {
+  return {{"hidden", "16"}, {"epochs", "30"}, {"n_sample", "4"}, {"batch_size", "8"}, {"learning_rate", "0.1"}};
+}
+
+void requireClose(const std::vector<float>& a, const std::vector<float>& b) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) REQUIRE(std::abs(a[i] - b[i]) <= 1e-5f * std::max(1.0f, std::abs(b[i])));
+}
+
+}  // namespace
+
+TEST_CASE("gru4rec learns a deterministic cycle of items", "[models]") {
+  Gru4Rec model(smallOptions());
+  model.fit(cycleData());
+  std::vector<float> scores(kCycle);
+  for (Index start = 0; start < kCycle; ++start) {
+    // Histories of length 1 and 3 ending at `start`: the next item is start + 1.
+    const std::vector<Index> one = {start};
+    model.score(History{one, {}, {}}, scores);
+    REQUIRE(argmax(scores) == (start + 1) % kCycle);
+    const std::vector<Index> three = {(start + 8) % kCycle, (start + 9) % kCycle, start};
+    model.score(History{three, {}, {}}, scores);
+    REQUIRE(argmax(scores) == (start + 1) % kCycle);
+  }
+}
+
+TEST_CASE("gru4rec: both losses and all optimizers train", "[models]") {
+  for (const char* loss : {"cross-entropy", "bpr-max"})
+    for (const char* opt : {"adagrad", "adam", "sgd"}) {
+      INFO(loss << " " << opt);
+      OptionMap o = smallOptions();
+      o["loss"] = loss;
+      o["optimizer"] = opt;
+      o["learning_rate"] = std::string(opt) == "adam" ? "0.01" : "0.1";
+      if (std::string(opt) == "sgd") o["momentum"] = "0.9";
+      o["dropout_input"] = "0.1";
+      o["dropout_hidden"] = "0.1";
+      Gru4Rec model(o);
+      model.fit(cycleData());
+      std::vector<float> scores(kCycle);
+      int right = 0;
+      for (Index start = 0; start < kCycle; ++start) {
+        const std::vector<Index> h = {start};
+        model.score(History{h, {}, {}}, scores);
+        right += argmax(scores) == (start + 1) % kCycle;
+      }
+      REQUIRE(right >= 9);
+    }
+}
+
+TEST_CASE("gru4rec truncates histories to max_history and explains by leaving one out", "[models]") {
+  OptionMap o = smallOptions();
+  o["max_history"] = "3";
+  o["epochs"] = "3";
+  Gru4Rec model(o);
+  model.fit(cycleData());
+  const std::vector<Index> longer = {5, 9, 1, 2, 3}, last3 = {1, 2, 3};
+  std::vector<float> a(kCycle), b(kCycle);
+  model.score(History{longer, {}, {}}, a);
+  model.score(History{last3, {}, {}}, b);
+  REQUIRE(a == b);
+
+  // Leave-one-out against brute force: positions refer to the full history.
+  const Index item = 4;
+  const auto reasons = model.explain(History{longer, {}, {}}, item, 10);
+  REQUIRE(reasons.size() == 3);
+  for (size_t k = 0; k < reasons.size(); ++k) {
+    REQUIRE(reasons[k].source >= 2);
+    if (k > 0) REQUIRE(reasons[k - 1].weight >= reasons[k].weight);
+    std::vector<Index> without = last3;
+    without.erase(without.begin() + (reasons[k].source - 2));
+    model.score(History{without, {}, {}}, a);
+    REQUIRE(reasons[k].weight == Approx(b[item] - a[item]).margin(1e-5));
+  }
+  REQUIRE(model.explain(History{longer, {}, {}}, item, 1).size() == 1);
+  REQUIRE(model.explain(History{}, item, 5).empty());
+}
+
+TEST_CASE("gru4rec refuses more than one layer and empty sequence data", "[models]") {
+  REQUIRE_THROWS_WITH(Gru4Rec(OptionMap{{"layers", "2"}}), Catch::Contains("layers") && Catch::Contains("only 1"));
+  Interactions rows;
+  rows.push(0, 0, 1.0f, 1);
+  rows.push(1, 1, 1.0f, 2);
+  Gru4Rec model(smallOptions());
+  REQUIRE_THROWS_AS(model.fit(InteractionMatrix(rows, 2, 2)), InvalidArgument);
+}
+
+TEST_CASE("gru4rec stops on NaN with an error naming the epoch", "[models]") {
+  // bpr-max's score regularization grows quadratically with the scores: with a
+  // huge learning rate the scores explode within the first epoch.
+  OptionMap o = smallOptions();
+  o["loss"] = "bpr-max";
+  o["bpr_max_reg"] = "100";
+  o["optimizer"] = "sgd";
+  o["learning_rate"] = "10";
+  Gru4Rec model(o);
+  REQUIRE_THROWS_AS(model.fit(cycleData()), nn::NonFiniteError);
+  REQUIRE_THROWS_WITH(model.fit(cycleData()), Catch::Contains("epoch 1") && Catch::Contains("learning_rate"));
+  REQUIRE_FALSE(model.fitted());  // no completed epoch: no good weights to keep
+}
+
+TEST_CASE("gru4rec cancels within one mini-batch", "[models]") {
+  Gru4Rec model(smallOptions());
+  int calls = 0;
+  double lastFraction = 0;
+  Progress progress([&](double fraction, const std::string&) {
+    lastFraction = fraction;
+    return ++calls == 5;  // cancel at the 5th report, in the middle of epoch 1
+  });
+  REQUIRE_THROWS_AS(model.fit(cycleData(), progress), Cancelled);
+  REQUIRE(calls == 5);
+  REQUIRE(lastFraction < 1.0 / 30);
+  REQUIRE_FALSE(model.fitted());
+}
+
+TEST_CASE("sessions pushed event by event score like score(history)", "[models]") {
+  const InteractionMatrix train = cycleData();
+  for (const char* name : {"gru4rec", "ials", "popularity"}) {
+    INFO(name);
+    auto model = createModel(name, std::string(name) == "gru4rec" ? smallOptions() : OptionMap{});
+    REQUIRE_THROWS_AS(model->openSession(), StateError);
+    model->fit(train);
+    auto session = model->openSession();
+    const std::vector<Index> history = {3, 4, 5, 7, 1, 1};
+    std::vector<float> fromSession(kCycle), fromHistory(kCycle);
+    session->score(fromSession);
+    model->score(History{}, fromHistory);
+    requireClose(fromSession, fromHistory);
+    for (size_t k = 0; k < history.size(); ++k) {
+      session->push(history[k]);
+      REQUIRE(session->size() == k + 1);
+      session->score(fromSession);
+      model->score(History{std::span<const Index>(history).first(k + 1), {}, {}}, fromHistory);
+      requireClose(fromSession, fromHistory);
+    }
+    REQUIRE_THROWS_AS(session->push(kCycle), InvalidArgument);
+    REQUIRE(session->size() == history.size());
+    session->reset();
+    REQUIRE(session->size() == 0);
+    session->score(fromSession);
+    model->score(History{}, fromHistory);
+    requireClose(fromSession, fromHistory);
+  }
+}
