@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
       session->score(scores);
       ++steps;
     } while (secondsSince(start) < seconds);
-    std::printf("{\"bench\":\"gru4rec_stream_step_score\",\"hidden\":%d,\"items\":10000,\"us_per_step\":%.1f}\n", hidden,
+    std::printf("{\"bench\":\"gru4rec_stream_step_score\",\"hidden\":%d,\"items\":10000,\"step_us\":%.1f}\n", hidden,
                 1e6 * secondsSince(start) / double(steps));
   }
 }

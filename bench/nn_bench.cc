@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
       net.out.forward(state, s);
       ++steps;
     }
-    std::printf("{\"bench\":\"nn_gru_infer_step\",\"hidden\":%zu,\"items\":%zu,\"us_per_step\":%.1f}\n", hidden, kItems,
+    std::printf("{\"bench\":\"nn_gru_infer_step\",\"hidden\":%zu,\"items\":%zu,\"step_us\":%.1f}\n", hidden, kItems,
                 secondsSince(start) * 1e6 / double(steps));
   }
   return 0;
