@@ -182,7 +182,7 @@ const PER_S = /(^|_)per_s$|(^|_)gflops$|^gbps$|^throughput$/;
 const TIME = /(^|_)(ms|ns|us|s|sec|seconds)$/;
 // Measured quantities that are neither (memory, a loss to compare runs by) are
 // values too: they must not split one configuration into rows per build.
-const MEASURED = /(^|_)mb$|^loss$/;
+const MEASURED = /(^|_)mb$|(^|_)loss$/;
 const isMetric = (k) => PER_S.test(k) || TIME.test(k) || MEASURED.test(k);
 const lowerIsBetter = (k) => !PER_S.test(k) && TIME.test(k);
 const RESERVED = new Set(['bench', 'impl', 'source', 'file']);
