@@ -396,12 +396,10 @@ class JsModel {
   void update(const JsSplit& split, const val& changedUsers, const val& onProgress) {
     guarded([&] {
       const auto& ids = split.itemIds();
-      // The C++ update checks the state and the item count; here the ids
-      // themselves must be the model's (a dataset with as many, but other, items).
-      if (model_->supportsUpdate() && model_->fitted() && static_cast<int>(ids.size()) != catalog_.size())
-        fail<InvalidArgument>(model_->kind(), ".update: the data has ", ids.size(), " items, the model ",
-                              catalog_.size(), "; a changed catalog needs a full fit");
-      for (size_t i = 0; model_->supportsUpdate() && model_->fitted() && i < ids.size(); ++i)
+      // Model::update checks the state and the item count; the binding adds what
+      // only it knows: the ids must be the model's (as many, but other, items).
+      const bool sameCount = static_cast<int>(ids.size()) == catalog_.size();
+      for (size_t i = 0; model_->supportsUpdate() && model_->fitted() && sameCount && i < ids.size(); ++i)
         if (catalog_.find(ids[i]) != static_cast<int>(i))
           fail<InvalidArgument>(model_->kind(), ".update: item ", i, " of the data is '", ids[i],
                                 "', not the model's; a changed catalog needs a full fit");
