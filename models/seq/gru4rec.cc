@@ -17,7 +17,7 @@
 namespace localrec {
 
 namespace {
-constexpr uint32_t kLayoutVersion = 1;
+constexpr uint32_t kLayoutVersion = 2;  // 1: before `layers` (one layer, no layers field)
 
 // The last `maxHistory` items (all of them when shorter).
 std::span<const Index> lastItems(std::span<const Index> items, int maxHistory) {
@@ -36,7 +36,7 @@ void readInto(Reader& in, const char* what, nn::Parameter& p) {
 class GruSession : public Session {
  public:
   explicit GruSession(const Gru4Rec& model)
-      : model_(model), state_(static_cast<size_t>(model.hiddenSize()), 0.0f) {}
+      : model_(model), state_(model.stateSize(), 0.0f) {}
   void push(Index item) override {
     if (item < 0 || item >= model_.numItems())
       fail<InvalidArgument>("gru4rec session: item ", item, " outside the catalog [0, ", model_.numItems(), ")");
@@ -67,7 +67,7 @@ class GruSession : public Session {
 const std::vector<OptionSpec>& Gru4Rec::optionSpecs() {
   static const std::vector<OptionSpec> specs = {
       {"hidden", "int", "100", 1, 2048, {}, "GRU hidden units (also the width of the output item embeddings)"},
-      {"layers", "int", "1", 1, 4, {}, "GRU layers; only 1 is implemented (larger values are refused)"},
+      {"layers", "int", "1", 1, 4, {}, "stacked GRU layers (each of width hidden)"},
       {"embedding", "int", "0", 0, 2048, {}, "input item embedding size; 0 = the same as hidden"},
       {"dropout_input", "float", "0", 0, 0.9, {}, "dropout on the input embeddings during training"},
       {"dropout_hidden", "float", "0.2", 0, 0.9, {}, "dropout on the GRU output during training"},
@@ -109,9 +109,6 @@ Gru4Rec::Gru4Rec(const OptionReader& reader)
       maxHistory_(reader.getInt("max_history")),
       seed_(static_cast<uint64_t>(reader.getInt("seed"))) {
   reader.finish();
-  if (layers_ != 1)
-    fail<InvalidArgument>("gru4rec: option 'layers' = ", layers_,
-                          " is not supported; only 1 GRU layer is implemented (layers in [1, 1])");
   if (embedding_ == 0) embedding_ = hidden_;
 }
 
@@ -119,7 +116,12 @@ void Gru4Rec::buildNetwork(Index numItems) {
   const size_t n = static_cast<size_t>(numItems), e = static_cast<size_t>(embedding_),
                h = static_cast<size_t>(hidden_);
   input_ = nn::Embedding(n, e);
-  gru_ = nn::Gru(e, h);
+  grus_.clear();
+  for (int l = 0; l < layers_; ++l) {
+    grus_.emplace_back(l == 0 ? e : h, h);
+    for (nn::Parameter* p : {&grus_.back().wInput, &grus_.back().wHidden, &grus_.back().bInput, &grus_.back().bHidden})
+      p->name = "gru4rec layer " + std::to_string(l + 1) + " " + p->name;
+  }
   output_ = nn::Dense(h, n, true, nn::GradKind::kSparseRows);
 }
 
@@ -147,7 +149,7 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
   buildNetwork(nItems);
   const float initA = std::sqrt(6.0f / static_cast<float>(static_cast<size_t>(nItems) + E));
   input_.init(rng, initA);
-  gru_.init(rng);
+  for (auto& gru : grus_) gru.init(rng);
   output_.init(rng);
 
   const nn::NegativeSampler sampler(counts, sampleAlpha_);
@@ -160,20 +162,27 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
 
   const size_t B = std::min(static_cast<size_t>(batchSize_), users.size());
   const size_t nSample = static_cast<size_t>(nSample_);
-  nn::Dropout dropIn(static_cast<float>(dropoutInput_)), dropHidden(static_cast<float>(dropoutHidden_));
+  const size_t L = grus_.size();
+  nn::Dropout dropIn(static_cast<float>(dropoutInput_));
+  std::vector<nn::Dropout> dropHidden(L, nn::Dropout(static_cast<float>(dropoutHidden_)));
   nn::SparseRows dEmb, dOutW, dOutB;
   dEmb.reset(static_cast<size_t>(nItems), E, B);
   dOutW.reset(static_cast<size_t>(nItems), H, B + nSample);
   dOutB.reset(static_cast<size_t>(nItems), 1, B + nSample);
-  nn::Matrix state(B, H), x, hOut, hDrop, scores, dScores, dHidden, dX;
+  // Per layer: the carried state, the GRU output and its dropped-out copy (the next layer's input).
+  std::vector<nn::Matrix> state(L, nn::Matrix(B, H)), hOut(L), hDrop(L);
+  nn::Matrix x, scores, dScores, dHidden, dX;
   std::vector<Index> inputs, targets, candidates;
   std::vector<int32_t> targetCol;
   // Per batch row: the user (index into `users`) and the position of its current input.
   std::vector<size_t> rowUser(B), rowPos(B);
 
   // The weights at the end of the last completed epoch, restored on a NaN.
-  std::vector<nn::Parameter*> params = {&input_.table, &gru_.wInput, &gru_.wHidden, &gru_.bInput,
-                                        &gru_.bHidden, &output_.weight, &output_.bias};
+  std::vector<nn::Parameter*> gruParams;
+  for (auto& gru : grus_)
+    for (nn::Parameter* p : {&gru.wInput, &gru.wHidden, &gru.bInput, &gru.bHidden}) gruParams.push_back(p);
+  std::vector<nn::Parameter*> params = gruParams;
+  for (nn::Parameter* p : {&input_.table, &output_.weight, &output_.bias}) params.push_back(p);
   std::vector<nn::Matrix> lastGood;
   auto sequenceOf = [&](size_t k) { return lastItems(byUser.rowIndices(users[k]), maxHistory_); };
 
@@ -186,8 +195,10 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
     rng.shuffle(order.begin(), order.end());
     size_t next = 0, active = B;
     for (size_t b = 0; b < B; ++b) rowUser[b] = order[next++], rowPos[b] = 0;
-    state.resize(B, H);
-    state.setZero();
+    for (auto& s : state) {
+      s.resize(B, H);
+      s.setZero();
+    }
     try {
       while (active > 0) {
         progress.report(doneSteps / totalWork, "train");
@@ -201,10 +212,12 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
         // Forward: embedding -> dropout -> GRU step from the carried state -> dropout -> candidate scores.
         input_.forward(inputs, x);
         dropIn.forward(x, x, true, rng);
-        gru_.forward(x, 1, state.data(), {}, hOut);
-        dropHidden.forward(hOut, hDrop, true, rng);
+        for (size_t l = 0; l < L; ++l) {
+          grus_[l].forward(l == 0 ? x : hDrop[l - 1], 1, state[l].data(), {}, hOut[l]);
+          dropHidden[l].forward(hOut[l], hDrop[l], true, rng);
+        }
         nn::buildBatchCandidates(targets, sampler, nSample, rng, candidates, targetCol);
-        output_.forwardRows(hDrop, candidates, scores);
+        output_.forwardRows(hDrop[L - 1], candidates, scores);
         const nn::ScoreTargets st{targetCol, candidates};
         const float loss = loss_ == "bpr-max" ? nn::bprMax(scores, st, static_cast<float>(bprMaxReg_), dScores)
                                               : nn::softmaxCrossEntropy(scores, st, dScores);
@@ -214,18 +227,21 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
         dOutW.clear();
         dOutB.clear();
         dEmb.clear();
-        for (auto* p : {&gru_.wInput, &gru_.wHidden, &gru_.bInput, &gru_.bHidden}) p->zeroGrad();
-        output_.backwardRows(hDrop, candidates, dScores, &dHidden, dOutW, dOutB);
-        dropHidden.backward(dHidden, dHidden);
-        gru_.backward(dHidden, &dX, nullptr);
+        for (auto* p : gruParams) p->zeroGrad();
+        output_.backwardRows(hDrop[L - 1], candidates, dScores, &dHidden, dOutW, dOutB);
+        for (size_t l = L; l-- > 0;) {
+          dropHidden[l].backward(dHidden, dHidden);
+          grus_[l].backward(dHidden, &dX, nullptr);
+          if (l > 0) std::swap(dHidden, dX);  // the gradient of layer l-1's dropped output
+        }
         dropIn.backward(dX, dX);
         input_.backward(inputs, dX, dEmb);
-        for (auto* p : {&gru_.wInput, &gru_.wHidden, &gru_.bInput, &gru_.bHidden}) nn::requireFiniteGrad(*p, hint);
+        for (auto* p : gruParams) nn::requireFiniteGrad(*p, hint);
         nn::requireFinite(dOutW, "gru4rec output weight gradient", hint);
         nn::requireFinite(dOutB, "gru4rec output bias gradient", hint);
         nn::requireFinite(dEmb, "gru4rec embedding gradient", hint);
 
-        for (auto* p : {&gru_.wInput, &gru_.wHidden, &gru_.bInput, &gru_.bHidden}) optimizer->step(*p);
+        for (auto* p : gruParams) optimizer->step(*p);
         optimizer->stepRows(output_.weight, dOutW);
         optimizer->stepRows(output_.bias, dOutB);
         optimizer->stepRows(input_.table, dEmb);
@@ -233,7 +249,7 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
 
         // Carry the state (without dropout), advance every row; a finished row
         // takes the next user with a zero state or, with none left, leaves the batch.
-        std::copy_n(hOut.data(), active * H, state.data());
+        for (size_t l = 0; l < L; ++l) std::copy_n(hOut[l].data(), active * H, state[l].data());
         for (size_t b = 0; b < active;) {
           if (++rowPos[b] + 1 < sequenceOf(rowUser[b]).size()) {
             ++b;
@@ -242,16 +258,16 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
           if (next < order.size()) {
             rowUser[b] = order[next++];
             rowPos[b] = 0;
-            std::fill_n(state.row(b), H, 0.0f);
+            for (auto& s : state) std::fill_n(s.row(b), H, 0.0f);
             ++b;
             continue;
           }
           --active;  // move the last active row here
           rowUser[b] = rowUser[active];
           rowPos[b] = rowPos[active];
-          std::copy_n(state.row(active), H, state.row(b));
+          for (auto& s : state) std::copy_n(s.row(active), H, s.row(b));
         }
-        state.resize(active, H);
+        for (auto& s : state) s.resize(active, H);
       }
       // A step can leave finite gradients but overflow a weight; check before keeping.
       for (auto* p : params) nn::requireFinite(p->value, p->name, hint);
@@ -268,18 +284,24 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
 }
 
 void Gru4Rec::step(Index item, std::span<float> h, nn::GruScratch& scratch) const {
+  const size_t H = static_cast<size_t>(hidden_);
   const float* x = input_.table.value.row(static_cast<size_t>(item));
-  gru_.infer(x, 1, h.data(), h.data(), scratch);
+  for (size_t l = 0; l < grus_.size(); ++l) {
+    float* hl = h.data() + l * H;
+    grus_[l].infer(x, 1, hl, hl, scratch);
+    x = hl;  // layer l's new state is layer l+1's input
+  }
 }
 
 void Gru4Rec::scoreState(std::span<const float> h, std::span<float> out) const {
+  const size_t H = static_cast<size_t>(hidden_);
+  const float* top = h.data() + (grus_.size() - 1) * H;  // the last layer's output
   std::copy_n(output_.bias.value.data(), out.size(), out.begin());
-  linalg::gemv(output_.weight.value.data(), out.size(), static_cast<size_t>(hidden_), static_cast<size_t>(hidden_),
-               h.data(), out.data(), 1.0f);
+  linalg::gemv(output_.weight.value.data(), out.size(), H, H, top, out.data(), 1.0f);
 }
 
 std::vector<float> Gru4Rec::finalState(std::span<const Index> items) const {
-  std::vector<float> h(static_cast<size_t>(hidden_), 0.0f);
+  std::vector<float> h(stateSize(), 0.0f);
   nn::GruScratch scratch;
   for (Index item : lastItems(items, maxHistory_)) step(item, h, scratch);
   return h;
@@ -296,7 +318,7 @@ std::vector<Contribution> Gru4Rec::explainImpl(const History& history, Index ite
   const float* w = output_.weight.value.row(static_cast<size_t>(item));
   auto itemScore = [&](std::span<const Index> seq) {
     const auto h = finalState(seq);
-    return output_.bias.value.data()[item] + linalg::dot(h.data(), w, H);
+    return output_.bias.value.data()[item] + linalg::dot(h.data() + h.size() - H, w, H);
   };
   const float full = itemScore(items);
   std::vector<Contribution> out;
@@ -318,27 +340,35 @@ void Gru4Rec::save(Writer& out) const {
   out.i32(numItems());
   out.i32(embedding_);
   out.i32(hidden_);
-  for (const nn::Parameter* p : {&input_.table, &gru_.wInput, &gru_.wHidden, &gru_.bInput, &gru_.bHidden,
-                                 &output_.weight, &output_.bias})
-    out.floats(std::span<const float>(p->value.data(), p->value.size()));
+  out.i32(layers_);
+  auto write = [&](const nn::Parameter& p) { out.floats(std::span<const float>(p.value.data(), p.value.size())); };
+  write(input_.table);
+  for (const auto& gru : grus_)
+    for (const nn::Parameter* p : {&gru.wInput, &gru.wHidden, &gru.bInput, &gru.bHidden}) write(*p);
+  write(output_.weight);
+  write(output_.bias);
 }
 
 void Gru4Rec::loadImpl(Reader& in) {
   const uint32_t version = in.u32("gru4rec layout version");
-  if (version != kLayoutVersion)
-    fail<FormatError>(in.what(), ": gru4rec layout version ", version, " is not supported (expected ",
+  if (version != 1 && version != kLayoutVersion)
+    fail<FormatError>(in.what(), ": gru4rec layout version ", version, " is not supported (expected 1 or ",
                       kLayoutVersion, ")");
   const int32_t items = in.i32("items"), embedding = in.i32("embedding"), hidden = in.i32("hidden");
+  const int32_t layers = version == 1 ? 1 : in.i32("layers");
   if (items <= 0) fail<FormatError>(in.what(), ": a gru4rec model over ", items, " items");
-  if (embedding != embedding_ || hidden != hidden_)
-    fail<FormatError>(in.what(), ": the parameters have embedding ", embedding, " and hidden ", hidden,
-                      ", the options say ", embedding_, " and ", hidden_);
+  if (embedding != embedding_ || hidden != hidden_ || layers != layers_)
+    fail<FormatError>(in.what(), ": the parameters have embedding ", embedding, ", hidden ", hidden, " and ", layers,
+                      " layers; the options say ", embedding_, ", ", hidden_, " and ", layers_);
   buildNetwork(items);
   readInto(in, "embedding table", input_.table);
-  readInto(in, "GRU input weights", gru_.wInput);
-  readInto(in, "GRU hidden weights", gru_.wHidden);
-  readInto(in, "GRU input bias", gru_.bInput);
-  readInto(in, "GRU hidden bias", gru_.bHidden);
+  for (size_t l = 0; l < grus_.size(); ++l) {
+    const std::string layer = "layer " + std::to_string(l + 1) + " ";
+    readInto(in, (layer + "GRU input weights").c_str(), grus_[l].wInput);
+    readInto(in, (layer + "GRU hidden weights").c_str(), grus_[l].wHidden);
+    readInto(in, (layer + "GRU input bias").c_str(), grus_[l].bInput);
+    readInto(in, (layer + "GRU hidden bias").c_str(), grus_[l].bHidden);
+  }
   readInto(in, "output weights", output_.weight);
   readInto(in, "output bias", output_.bias);
   setFitted(items);

@@ -2,9 +2,12 @@
 // next-item model. Each user's training history, ordered by time, is a
 // session; the network reads one item per step and scores the next one.
 //
-// Network: item -> Embedding(N, E) -> Dropout(dropout_input) -> one GRU layer
-// (hidden H, the cuDNN/PyTorch variant, see src/nn/gru.h) -> Dropout(dropout_hidden)
-// -> scores = W h + b over the items (W: N x H, b: N; the output embeddings).
+// Network: item -> Embedding(N, E) -> Dropout(dropout_input) -> `layers` stacked
+// GRU layers (hidden H each, the cuDNN/PyTorch variant, see src/nn/gru.h; layer
+// l > 0 reads layer l-1's output), each followed by Dropout(dropout_hidden)
+// -> scores = W h + b over the items, h = the last layer's output (W: N x H,
+// b: N; the output embeddings). The recurrent state is the H floats of every
+// layer (layers x H).
 //
 // Training (session-parallel mini-batches): the users with at least 2 events
 // are shuffled each epoch (Rng(seed)); B = batch_size rows each carry one
@@ -40,9 +43,11 @@
 // continues over all events (score(history) would truncate), so long sessions
 // can differ slightly from score(history).
 //
-// PARM: u32 layout version, i32 items, i32 embedding, i32 hidden, then floats:
-// embedding table (N x E), GRU W_i (3H x E), W_h (3H x H), b_i (3H), b_h (3H),
-// output W (N x H), output b (N).
+// PARM (layout 2): u32 layout version, i32 items, i32 embedding, i32 hidden,
+// i32 layers, then floats: embedding table (N x E); for each layer l: GRU W_i
+// (3H x E for l = 0, 3H x H after), W_h (3H x H), b_i (3H), b_h (3H); output W
+// (N x H), output b (N). Layout 1 (written before layers existed) is the same
+// without the layers field and with one layer; it still loads.
 #pragma once
 
 #include <memory>
@@ -66,12 +71,16 @@ class Gru4Rec : public Recommender {
   std::unique_ptr<Session> openSessionImpl() const override;
 
   int hiddenSize() const { return hidden_; }
+  int numLayers() const { return layers_; }
+  // Floats of recurrent state: layers x hidden (layer-major).
+  size_t stateSize() const { return static_cast<size_t>(layers_) * static_cast<size_t>(hidden_); }
   int embeddingSize() const { return embedding_; }
   int maxHistory() const { return maxHistory_; }
 
-  // One GRU step of the trained network for `item` from state h (H floats, updated in place).
+  // One step of the trained network (every layer) for `item` from state h
+  // (stateSize() floats, updated in place).
   void step(Index item, std::span<float> h, nn::GruScratch& scratch) const;
-  // Scores of all items from a state (out: numItems()).
+  // Scores of all items from a state (stateSize() floats; out: numItems()).
   void scoreState(std::span<const float> h, std::span<float> out) const;
 
  protected:
@@ -82,7 +91,7 @@ class Gru4Rec : public Recommender {
 
  private:
   explicit Gru4Rec(const OptionReader& reader);
-  // The state after running over `items` from zero (the last max_history of them).
+  // The state (stateSize() floats) after running over `items` from zero (the last max_history of them).
   std::vector<float> finalState(std::span<const Index> items) const;
   void buildNetwork(Index numItems);
 
@@ -104,7 +113,7 @@ class Gru4Rec : public Recommender {
   uint64_t seed_;
 
   nn::Embedding input_;
-  nn::Gru gru_;
+  std::vector<nn::Gru> grus_;  // one per layer
   nn::Dense output_;
 };
 

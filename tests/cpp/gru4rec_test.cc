@@ -10,6 +10,7 @@
 #include "data/csr.h"
 #include "models/registry.h"
 #include "models/seq/gru4rec.h"
+#include "model_contract.h"
 #include "nn/finite.h"
 
 using namespace localrec;
@@ -109,13 +110,38 @@ TEST_CASE("gru4rec truncates histories to max_history and explains by leaving on
   REQUIRE(model.explain(History{}, item, 5).empty());
 }
 
-TEST_CASE("gru4rec refuses more than one layer and empty sequence data", "[models]") {
-  REQUIRE_THROWS_WITH(Gru4Rec(OptionMap{{"layers", "2"}}), Catch::Contains("layers") && Catch::Contains("only 1"));
+TEST_CASE("gru4rec refuses empty sequence data and too many layers", "[models]") {
+  REQUIRE_THROWS_WITH(Gru4Rec(OptionMap{{"layers", "5"}}), Catch::Contains("layers") && Catch::Contains("[1, 4]"));
   Interactions rows;
   rows.push(0, 0, 1.0f, 1);
   rows.push(1, 1, 1.0f, 2);
   Gru4Rec model(smallOptions());
   REQUIRE_THROWS_AS(model.fit(InteractionMatrix(rows, 2, 2)), InvalidArgument);
+}
+
+TEST_CASE("gru4rec with stacked layers learns the cycle and passes the model contract", "[models]") {
+  OptionMap o = smallOptions();
+  o["layers"] = "2";
+  Gru4Rec model(o);
+  REQUIRE(model.stateSize() == 32);
+  model.fit(cycleData());
+  std::vector<float> scores(kCycle);
+  for (Index start = 0; start < kCycle; ++start) {
+    const std::vector<Index> three = {(start + 8) % kCycle, (start + 9) % kCycle, start};
+    model.score(History{three, {}, {}}, scores);
+    REQUIRE(argmax(scores) == (start + 1) % kCycle);
+  }
+  // A session steps every layer per push and scores from the top one.
+  auto session = model.openSession();
+  std::vector<float> fromSession(kCycle), fromHistory(kCycle);
+  const std::vector<Index> history = {4, 5, 6, 2};
+  for (Index item : history) session->push(item);
+  session->score(fromSession);
+  model.score(History{history, {}, {}}, fromHistory);
+  requireClose(fromSession, fromHistory);
+  localrec::testing::runModelContract(
+      "gru4rec", {{"hidden", "8"}, {"layers", "2"}, {"epochs", "4"}, {"n_sample", "16"}, {"batch_size", "16"}},
+      {/*findsBestItem=*/false, /*deterministic=*/true, /*prepare=*/{}});
 }
 
 TEST_CASE("gru4rec stops on NaN with an error naming the epoch", "[models]") {
@@ -130,6 +156,59 @@ TEST_CASE("gru4rec stops on NaN with an error naming the epoch", "[models]") {
   REQUIRE_THROWS_AS(model.fit(cycleData()), nn::NonFiniteError);
   REQUIRE_THROWS_WITH(model.fit(cycleData()), Catch::Contains("epoch 1") && Catch::Contains("learning_rate"));
   REQUIRE_FALSE(model.fitted());  // no completed epoch: no good weights to keep
+}
+
+TEST_CASE("gru4rec keeps the weights of the last completed epoch when a later epoch fails", "[models]") {
+  // SGD with momentum on bpr-max with strong score regularization: the
+  // learning rate decides in which epoch the scores overflow (momentum lets a
+  // small rate build up over epochs). Search a fixed grid for a rate that fails
+  // after at least one completed epoch (deterministic for the seed and build).
+  const InteractionMatrix data = cycleData();
+  OptionMap o = smallOptions();
+  o["loss"] = "bpr-max";
+  o["bpr_max_reg"] = "100";
+  o["optimizer"] = "sgd";
+  o["momentum"] = "0.9";
+  o["epochs"] = "12";
+  int failedEpoch = 0;
+  std::string failedRate;
+  // A geometric grid of learning rates from 0.01 to 1.
+  for (int k = 0; k <= 60 && failedEpoch == 0; ++k) {
+    const std::string rate = std::to_string(0.01 * std::pow(100.0, k / 60.0));
+    o["learning_rate"] = rate;
+    Gru4Rec probe(o);
+    try {
+      probe.fit(data);
+    } catch (const nn::NonFiniteError& e) {
+      const std::string message = e.what();
+      const size_t at = message.find("epoch ");
+      REQUIRE(at != std::string::npos);
+      const int epoch = std::stoi(message.substr(at + 6));
+      if (epoch >= 2) {
+        failedEpoch = epoch;
+        failedRate = rate;
+      }
+    }
+  }
+  INFO("learning rate " << failedRate << " fails in epoch " << failedEpoch);
+  REQUIRE(failedEpoch >= 2);
+
+  o["learning_rate"] = failedRate;
+  Gru4Rec failed(o);
+  REQUIRE_THROWS_AS(failed.fit(data), nn::NonFiniteError);
+  REQUIRE(failed.fitted());
+  // The same seed trained for exactly the completed epochs gives the same weights.
+  o["epochs"] = std::to_string(failedEpoch - 1);
+  Gru4Rec reference(o);
+  reference.fit(data);
+  std::vector<float> a(kCycle), b(kCycle);
+  for (Index start = 0; start < kCycle; ++start) {
+    const std::vector<Index> history = {start, (start + 1) % kCycle};
+    failed.score(History{history, {}, {}}, a);
+    reference.score(History{history, {}, {}}, b);
+    for (float v : a) REQUIRE(std::isfinite(v));
+    REQUIRE(a == b);
+  }
 }
 
 TEST_CASE("gru4rec cancels within one mini-batch", "[models]") {
