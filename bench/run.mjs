@@ -125,7 +125,14 @@ function parseLines(stdout, source, file) {
     }
     if (!obj || typeof obj.bench !== 'string') continue;
     if (!Object.entries(obj).some(([k, v]) => typeof v === 'number' && isMetric(k))) continue;
-    out.push({ ...obj, impl: typeof obj.impl === 'string' ? obj.impl : 'default', source, file });
+    const impl = typeof obj.impl === 'string' ? obj.impl : 'default';
+    // A peer line with "row_impl" lands in the row of that impl (e.g. the C++
+    // rows' "default"), in a column named by its own impl (bench/tfjs_gru.mjs).
+    if (source.startsWith('peer:') && typeof obj.row_impl === 'string') {
+      out.push({ ...obj, impl: obj.row_impl, source: `${source}|${impl}`, file });
+      continue;
+    }
+    out.push({ ...obj, impl, source, file });
   }
   return out;
 }
@@ -185,7 +192,7 @@ const TIME = /(^|_)(ms|ns|us|s|sec|seconds)$/;
 const MEASURED = /(^|_)mb$|(^|_)loss$/;
 const isMetric = (k) => PER_S.test(k) || TIME.test(k) || MEASURED.test(k);
 const lowerIsBetter = (k) => !PER_S.test(k) && TIME.test(k);
-const RESERVED = new Set(['bench', 'impl', 'source', 'file']);
+const RESERVED = new Set(['bench', 'impl', 'source', 'file', 'row_impl']);
 
 function fmt(v) {
   if (v === undefined) return '—';
@@ -199,7 +206,7 @@ function fmt(v) {
 function columnsFor(lines) {
   const cols = builds.map((b) => ({ key: b.key, label: b.label }));
   const peers = [...new Set(lines.filter((l) => l.source.startsWith('peer:')).map((l) => l.source))];
-  for (const p of peers) cols.push({ key: p, label: p.includes('tfjs') ? 'tfjs' : p.slice(5) });
+  for (const p of peers) cols.push({ key: p, label: p.includes('|') ? p.split('|')[1] : p.includes('tfjs') ? 'tfjs' : p.slice(5) });
   return cols;
 }
 
@@ -276,6 +283,9 @@ function report(m, skipped) {
     '  TensorFlow.js `tfjs-backend-wasm` (XNNPACK, SIMD, one thread), the kernel peer. **ml_matrix_cf**:',
     '  EASE and iALS in plain JavaScript with ml-matrix (bench/ml_matrix_cf.mjs), the CF peer; it runs',
     '  reduced problems (EASE at min_support 20, iALS per iteration) matched by rows the C++ benches print.',
+    '- **tfjs-wasm** (nn_gru_* tables): bench/tfjs_gru.mjs, the same GRU training and inference in',
+    '  TensorFlow.js 4.22 on `tfjs-backend-wasm` (SIMD, one thread), with the gradients the wasm backend',
+    '  lacks or runs slowly replaced through `tf.customGrad` (see the script); median of 3 samples.',
     '- `impl` `simd` is the library kernel (which in the wasm scalar build compiles to its scalar',
     '  fallback); `scalar` is its plain-loop reference, built in each build. Compilers may still',
     '  auto-vectorize a plain loop without a reduction (axpy) natively and in the SIMD wasm build.',
