@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <utility>
@@ -125,7 +126,77 @@ size_t topKHeap(const float* s, size_t n, size_t k, Index* outIndices, float* ou
   return heap.size();
 }
 
+// exp on a vector, the kernel of expShifted (see kernels.h for the contract).
+// exp(x) = 2^n exp(r) with n = round(x / ln2) and r = x - n ln2 in two parts
+// (Cody-Waite: kLn2Hi has few enough bits that n * kLn2Hi is exact for
+// |n| <= 127, so r is accurate without an FMA). exp(r) on |r| <= ln2/2 is
+// the Taylor polynomial to degree 7 (truncation error < 0.35^8 / 8! = 6e-9,
+// below a float ulp). Rounding of x / ln2 to n uses the 1.5 * 2^23 trick.
+inline Vec expVec(Vec x) {
+  constexpr float kLo = -87.3365402f;   // ln(FLT_MIN): n >= -126 keeps 2^n a normal float
+  constexpr float kHi = 88.3762589f;    // 127.5 ln2: n <= 127, the result below FLT_MAX
+  constexpr float kLog2e = 1.44269504f;
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
+  constexpr float kLn2Hi = 0.693359375f;
+  constexpr float kLn2Lo = -2.12194440e-4f;
+  const Vec xc = simd::min(simd::max(x, simd::splat(kLo)), simd::splat(kHi));  // NaN stays NaN
+  const Vec t = simd::fmadd(xc, simd::splat(kLog2e), simd::splat(kRound));
+  const Vec n = simd::sub(t, simd::splat(kRound));
+  Vec r = simd::fmadd(n, simd::splat(-kLn2Hi), xc);
+  r = simd::fmadd(n, simd::splat(-kLn2Lo), r);
+  Vec p = simd::splat(1.0f / 5040.0f);
+  p = simd::fmadd(p, r, simd::splat(1.0f / 720.0f));
+  p = simd::fmadd(p, r, simd::splat(1.0f / 120.0f));
+  p = simd::fmadd(p, r, simd::splat(1.0f / 24.0f));
+  p = simd::fmadd(p, r, simd::splat(1.0f / 6.0f));
+  p = simd::fmadd(p, r, simd::splat(0.5f));
+  p = simd::fmadd(p, r, simd::splat(1.0f));
+  p = simd::fmadd(p, r, simd::splat(1.0f));
+  return simd::zeroWhereLess(simd::mul(p, simd::pow2FromRounded(t)), x, simd::splat(kLo));
+}
+
 }  // namespace
+
+float maxValue(const float* x, size_t n) {
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  Vec m0 = simd::splat(kNegInf), m1 = m0;
+  size_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    m0 = simd::max(m0, simd::load(x + i));
+    m1 = simd::max(m1, simd::load(x + i + W));
+  }
+  for (; i + W <= n; i += W) m0 = simd::max(m0, simd::load(x + i));
+  float m = simd::hmax(simd::max(m0, m1));
+  for (; i < n; ++i) m = m < x[i] ? x[i] : m;
+  return m;
+}
+
+float expShifted(const float* x, float shift, float* out, size_t n) {
+  const Vec sv = simd::splat(shift);
+  Vec s0 = simd::zero(), s1 = simd::zero();
+  size_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    const Vec e0 = expVec(simd::sub(simd::load(x + i), sv));
+    const Vec e1 = expVec(simd::sub(simd::load(x + i + W), sv));
+    simd::store(out + i, e0);
+    simd::store(out + i + W, e1);
+    s0 = simd::add(s0, e0);
+    s1 = simd::add(s1, e1);
+  }
+  float sum = simd::hsum(simd::add(s0, s1));
+  // The tail through a padded vector, so every element takes the same path.
+  if (i < n) {
+    float buf[2 * W];
+    const size_t rest = n - i;
+    for (size_t j = 0; j < 2 * W; ++j) buf[j] = j < rest ? x[i + j] - shift : -std::numeric_limits<float>::infinity();
+    for (size_t j = 0; j < 2 * W; j += W) simd::store(buf + j, expVec(simd::load(buf + j)));
+    for (size_t j = 0; j < rest; ++j) {
+      out[i + j] = buf[j];
+      sum += buf[j];
+    }
+  }
+  return sum;
+}
 
 // Eight independent accumulators hide the add latency (wasm has no FMA, so each
 // step is a mul then a dependent add); the final tree sum means results differ
@@ -339,6 +410,21 @@ const char* simdPath() { return simd::kPath; }
 namespace scalar {
 
 // The references: the plain loops, in the obvious order.
+float maxValue(const float* x, size_t n) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < n; ++i) m = std::max(m, x[i]);
+  return m;
+}
+
+float expShifted(const float* x, float shift, float* out, size_t n) {
+  double sum = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    out[i] = std::exp(x[i] - shift);
+    sum += out[i];
+  }
+  return static_cast<float>(sum);
+}
+
 float dot(const float* a, const float* b, size_t n) {
   float sum = 0.0f;
   for (size_t i = 0; i < n; ++i) sum += a[i] * b[i];

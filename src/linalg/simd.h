@@ -13,6 +13,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 #if !defined(LOCALREC_SCALAR_ONLY) && defined(__wasm_simd128__)
 #define LOCALREC_SIMD_WASM 1
@@ -43,6 +45,23 @@ inline Vec add(Vec a, Vec b) { return wasm_f32x4_add(a, b); }
 inline Vec mul(Vec a, Vec b) { return wasm_f32x4_mul(a, b); }
 // SIMD128 has no fused multiply-add (relaxed-simd is not in Emscripten 3.1.6).
 inline Vec fmadd(Vec a, Vec b, Vec acc) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+inline Vec sub(Vec a, Vec b) { return wasm_f32x4_sub(a, b); }
+// max(a, b) = a < b ? b : a and min(a, b) = b < a ? b : a: both return a when
+// the compare is unordered, so a NaN in a propagates and a NaN in b is ignored.
+inline Vec max(Vec a, Vec b) { return wasm_f32x4_pmax(a, b); }
+inline Vec min(Vec a, Vec b) { return wasm_f32x4_pmin(a, b); }
+// x < t ? 0 : v, lane-wise (NaN in x keeps v).
+inline Vec zeroWhereLess(Vec v, Vec x, Vec t) { return wasm_v128_andnot(v, wasm_f32x4_lt(x, t)); }
+// 2^n as floats for t = n + 1.5 * 2^23 (the round-to-integer trick: the low
+// mantissa bits of t hold n); n must be in [-126, 127].
+inline Vec pow2FromRounded(Vec t) {
+  return wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127 - 0x4B400000)), 23);
+}
+inline float hmax(Vec v) {
+  Vec m = wasm_f32x4_pmax(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+  m = wasm_f32x4_pmax(m, wasm_i32x4_shuffle(m, m, 1, 0, 3, 2));
+  return wasm_f32x4_extract_lane(m, 0);
+}
 inline float hsum(Vec v) {
   // Pairwise: (v0+v2) + (v1+v3).
   Vec s = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
@@ -64,6 +83,21 @@ inline void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
 inline Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
 inline Vec mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
 inline Vec fmadd(Vec a, Vec b, Vec acc) { return _mm256_fmadd_ps(a, b, acc); }
+inline Vec sub(Vec a, Vec b) { return _mm256_sub_ps(a, b); }
+// maxps/minps return their second operand when unordered: see the wasm branch.
+inline Vec max(Vec a, Vec b) { return _mm256_max_ps(b, a); }
+inline Vec min(Vec a, Vec b) { return _mm256_min_ps(b, a); }
+inline Vec zeroWhereLess(Vec v, Vec x, Vec t) { return _mm256_andnot_ps(_mm256_cmp_ps(x, t, _CMP_LT_OQ), v); }
+inline Vec pow2FromRounded(Vec t) {
+  const __m256i n = _mm256_add_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(127 - 0x4B400000));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(n, 23));
+}
+inline float hmax(Vec v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 0x55));
+  return _mm_cvtss_f32(m);
+}
 inline float hsum(Vec v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -85,6 +119,19 @@ inline void store(float* p, Vec v) { _mm_storeu_ps(p, v); }
 inline Vec add(Vec a, Vec b) { return _mm_add_ps(a, b); }
 inline Vec mul(Vec a, Vec b) { return _mm_mul_ps(a, b); }
 inline Vec fmadd(Vec a, Vec b, Vec acc) { return _mm_add_ps(acc, _mm_mul_ps(a, b)); }
+inline Vec sub(Vec a, Vec b) { return _mm_sub_ps(a, b); }
+inline Vec max(Vec a, Vec b) { return _mm_max_ps(b, a); }
+inline Vec min(Vec a, Vec b) { return _mm_min_ps(b, a); }
+inline Vec zeroWhereLess(Vec v, Vec x, Vec t) { return _mm_andnot_ps(_mm_cmplt_ps(x, t), v); }
+inline Vec pow2FromRounded(Vec t) {
+  const __m128i n = _mm_add_epi32(_mm_castps_si128(t), _mm_set1_epi32(127 - 0x4B400000));
+  return _mm_castsi128_ps(_mm_slli_epi32(n, 23));
+}
+inline float hmax(Vec v) {
+  __m128 m = _mm_max_ps(v, _mm_movehl_ps(v, v));
+  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 0x55));
+  return _mm_cvtss_f32(m);
+}
 inline float hsum(Vec v) {
   __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));
   s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
@@ -105,6 +152,19 @@ inline void store(float* p, Vec v) { *p = v; }
 inline Vec add(Vec a, Vec b) { return a + b; }
 inline Vec mul(Vec a, Vec b) { return a * b; }
 inline Vec fmadd(Vec a, Vec b, Vec acc) { return acc + a * b; }
+inline Vec sub(Vec a, Vec b) { return a - b; }
+inline Vec max(Vec a, Vec b) { return a < b ? b : a; }
+inline Vec min(Vec a, Vec b) { return b < a ? b : a; }
+inline Vec zeroWhereLess(Vec v, Vec x, Vec t) { return x < t ? 0.0f : v; }
+inline Vec pow2FromRounded(Vec t) {
+  uint32_t bits;
+  std::memcpy(&bits, &t, sizeof bits);
+  bits = (bits + uint32_t(127 - 0x4B400000)) << 23;
+  float out;
+  std::memcpy(&out, &bits, sizeof out);
+  return out;
+}
+inline float hmax(Vec v) { return v; }
 inline float hsum(Vec v) { return v; }
 inline bool anyGreater(Vec v, Vec t) { return v > t; }
 

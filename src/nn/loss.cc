@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
+#include "linalg/kernels.h"
 
 namespace localrec::nn {
 
@@ -51,26 +54,66 @@ float softmaxCrossEntropy(const Matrix& scores, ScoreTargets targets, Matrix& dS
   dScores.resize(n, c);
   if (n == 0) return 0.0f;
   const float invN = 1.0f / static_cast<float>(n);
-  Mask mask{targets.candidateIds};
+  const std::span<const Index> ids = targets.candidateIds;
+  // With candidate ids, the columns of each id (sorted by id, then column):
+  // row i masks the columns of its target's id other than its target column.
+  std::vector<std::pair<Index, size_t>> byId;
+  if (!ids.empty()) {
+    byId.resize(c);
+    for (size_t j = 0; j < c; ++j) byId[j] = {ids[j], j};
+    std::sort(byId.begin(), byId.end());
+  }
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   double total = 0.0;
   for (size_t i = 0; i < n; ++i) {
-    mask.setRow(targets, i);
+    const size_t tc = static_cast<size_t>(targets.targetCol[i]);
     const float* s = scores.row(i);
     float* d = dScores.row(i);
-    float m = -std::numeric_limits<float>::infinity();
-    for (size_t j = 0; j < c; ++j) {
-      if (mask.active(j)) m = std::max(m, s[j]);
+    // The columns row i masks: those of its target's id other than tc.
+    auto maskedBegin = byId.end();
+    if (!ids.empty()) {
+      const auto lo = std::lower_bound(byId.begin(), byId.end(), std::pair<Index, size_t>{ids[tc], 0});
+      if (lo + 1 != byId.end() && (lo + 1)->first == ids[tc]) maskedBegin = lo;
     }
-    double sum = 0.0;
-    for (size_t j = 0; j < c; ++j) {
-      const float e = mask.active(j) ? std::exp(s[j] - m) : 0.0f;
-      d[j] = e;
-      sum += e;
+    float m = linalg::maxValue(s, c);
+    float sum;
+    if (maskedBegin == byId.end()) {
+      sum = linalg::expShifted(s, m, d, c);
+    } else {
+      float maskedMax = kNegInf;
+      for (auto it = maskedBegin; it != byId.end() && it->first == ids[tc]; ++it) {
+        if (it->second != tc) maskedMax = std::max(maskedMax, s[it->second]);
+      }
+      // The max over all columns is the max over the active ones when no masked
+      // column exceeds the target's score (always so when equal ids mean equal
+      // scores, as with shared candidate rows) or none reaches it. Then exp over
+      // the row and drop the masked terms; else (or when the masked terms were
+      // most of the sum) mask a copy of the row with -inf and start again.
+      bool exact = maskedMax <= s[tc] || maskedMax < m;
+      if (exact) {
+        sum = linalg::expShifted(s, m, d, c);
+        float removed = 0.0f;
+        for (auto it = maskedBegin; it != byId.end() && it->first == ids[tc]; ++it) {
+          if (it->second == tc) continue;
+          removed += d[it->second];
+          d[it->second] = 0.0f;
+        }
+        exact = removed <= 0.5f * sum;
+        sum -= removed;
+      }
+      if (!exact) {
+        std::copy_n(s, c, d);
+        for (auto it = maskedBegin; it != byId.end() && it->first == ids[tc]; ++it) {
+          if (it->second != tc) d[it->second] = kNegInf;
+        }
+        m = linalg::maxValue(d, c);
+        sum = linalg::expShifted(d, m, d, c);
+      }
     }
-    total += std::log(sum) + m - s[mask.targetCol];
-    const float scale = static_cast<float>(1.0 / sum) * invN;
+    total += std::log(static_cast<double>(sum)) + m - s[tc];
+    const float scale = invN / sum;
     for (size_t j = 0; j < c; ++j) d[j] *= scale;
-    d[mask.targetCol] -= invN;
+    d[tc] -= invN;
   }
   return static_cast<float>(total / static_cast<double>(n));
 }

@@ -429,3 +429,101 @@ TEST_CASE("packed gemm crosses its depth, row and column blocks correctly", "[li
     }
   }
 }
+
+// expShifted is a polynomial exp: compare with exp in double of the same float
+// argument (x - shift, as the kernel forms it). Bound: 1.5e-7 relative (about 1.3
+// FLT_EPSILON) on [-87.33, 88.37]; the measured max is reported as a WARN.
+TEST_CASE("expShifted matches std::exp to a few ulps, flushes tiny results to 0, keeps NaN", "[linalg]") {
+  // A dense sweep over the whole accurate range, in place and out of place.
+  std::vector<float> x;
+  for (double v = -87.33; v <= 88.37; v += 0.000731) x.push_back(static_cast<float>(v));
+  for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 0.34657359f, -0.34657359f, 0.6931472f, -0.6931472f, 1.0f, -1.0f,
+                  -87.3365f, 88.376f, 88.0f, -87.0f})
+    x.push_back(v);
+  std::vector<float> out(x.size());
+  la::expShifted(x.data(), 0.0f, out.data(), x.size());  // the sum overflows float here
+  double worst = 0.0;
+  float worstAt = 0.0f;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double ref = std::exp(static_cast<double>(x[i]));
+    REQUIRE(std::isfinite(out[i]));
+    const double rel = std::fabs(out[i] - ref) / ref;
+    if (rel > worst) {
+      worst = rel;
+      worstAt = x[i];
+    }
+  }
+  INFO("max relative error " << worst << " at x = " << worstAt << " over " << x.size() << " arguments");
+  CHECK(worst <= 1.5e-7);
+  WARN("expShifted: max relative error vs exp in double " << worst << " (at x = " << worstAt << ")");
+
+  // With a shift, unaligned pointers, every tail length, in place; sum vs a double sum.
+  std::mt19937 gen(11);
+  std::uniform_real_distribution<float> u(-60.0f, 5.0f);
+  for (size_t n : testSizes(gen)) {
+    for (size_t off = 0; off < 3; ++off) {
+      Shifted in(n, off), res(n, off);
+      for (size_t i = 0; i < n; ++i) in.data()[i] = u(gen);
+      const float shift = n > 0 ? la::maxValue(in.data(), n) : 0.0f;
+      const float s = la::expShifted(in.data(), shift, res.data(), n);
+      double ref = 0.0;
+      for (size_t i = 0; i < n; ++i) {
+        const double e = std::exp(static_cast<double>(in.data()[i] - shift));
+        ref += e;
+        INFO("n=" << n << " off=" << off << " i=" << i);
+        REQUIRE(std::fabs(res.data()[i] - e) <= 1.5e-7 * e);
+      }
+      INFO("n=" << n << " off=" << off);
+      CHECK(std::fabs(s - ref) <= 1e-6 * (1.0 + ref));
+      if (n > 0) CHECK(s >= 1.0f - 1e-6f);  // the max term is exp(0) = 1
+      // In place gives the same values.
+      const float s2 = la::expShifted(in.data(), shift, in.data(), n);
+      CHECK(s2 == s);
+      for (size_t i = 0; i < n; ++i) REQUIRE(in.data()[i] == res.data()[i]);
+    }
+  }
+
+  // Large negative (softmax of far-behind scores) and -inf give exactly 0; NaN gives NaN.
+  std::vector<float> special = {-87.34f, -88.0f, -100.0f, -1e4f, -3e38f, -kInf, kNaN, 0.0f, -87.3f};
+  std::vector<float> e(special.size());
+  for (size_t len : {special.size(), size_t(3), size_t(7)}) {  // vector body and tail
+    const float s = la::expShifted(special.data(), 0.0f, e.data(), len);
+    for (size_t i = 0; i < len; ++i) {
+      INFO("x = " << special[i] << " len " << len);
+      if (std::isnan(special[i])) {
+        CHECK(std::isnan(e[i]));
+      } else if (special[i] < -87.3365f) {
+        CHECK(e[i] == 0.0f);
+      } else {
+        CHECK(e[i] == Approx(std::exp(double(special[i]))).epsilon(1.5e-7));
+      }
+    }
+    if (len == 3) CHECK(s == 0.0f);
+  }
+  // The scalar twin is the std::exp reference.
+  std::vector<float> r(3);
+  const float in3[3] = {1.0f, 0.0f, -2.0f};
+  CHECK(la::scalar::expShifted(in3, 1.0f, r.data(), 3) == Approx(1.0 + std::exp(-1.0) + std::exp(-3.0)));
+}
+
+TEST_CASE("maxValue matches the scalar reference and ignores NaN", "[linalg]") {
+  std::mt19937 gen(12);
+  for (size_t n : testSizes(gen)) {
+    for (size_t off = 0; off < 3; ++off) {
+      Shifted a(n, off);
+      fillRandom(a.data(), n, gen);
+      if (n > 2) a.data()[n / 2] = kNaN;
+      INFO("n=" << n << " off=" << off);
+      CHECK(la::maxValue(a.data(), n) == la::scalar::maxValue(a.data(), n));
+      if (n > 0) {
+        a.data()[n - 1] = 5.0f;  // the max in the tail
+        CHECK(la::maxValue(a.data(), n) == 5.0f);
+        a.data()[0] = 6.0f;
+        CHECK(la::maxValue(a.data(), n) == 6.0f);
+      }
+    }
+  }
+  CHECK(la::maxValue(nullptr, 0) == -kInf);
+  const float allNaN[5] = {kNaN, kNaN, kNaN, kNaN, kNaN};
+  CHECK(la::maxValue(allNaN, 5) == -kInf);
+}

@@ -671,3 +671,51 @@ TEST_CASE("nn: training is deterministic for a seed", "[nn]") {
     CHECK(std::equal(p->value.data(), p->value.data() + p->value.size(), q->value.data()));
   }
 }
+
+TEST_CASE("nn: softmax cross-entropy matches a double-precision reference on wide rows with repeated ids", "[nn]") {
+  // Widths around the vector widths and unrolls (tails), ids with many repeats,
+  // a far-behind column (exp underflows to 0) and a far-ahead masked column.
+  Rng rng(21);
+  for (size_t c : {1, 2, 7, 16, 37, 130}) {
+    const size_t n = 5;
+    Matrix s = randomMatrix(n, c, rng, 4.0f);
+    std::vector<Index> ids(c);
+    std::vector<int32_t> tcol(n);
+    for (size_t j = 0; j < c; ++j) ids[j] = Index(rng.uniform() * 4.0);  // ids 0..3: many repeats
+    for (size_t i = 0; i < n; ++i) tcol[i] = int32_t(std::min(c - 1, size_t(rng.uniform() * double(c))));
+    if (c > 2) {
+      s(0, c - 1) = -200.0f;
+      // Row 1: a masked column far ahead of the rest must not dominate the shift.
+      const size_t t1 = size_t(tcol[1]);
+      for (size_t j = 0; j < c; ++j) {
+        if (j != t1 && ids[j] == ids[t1]) s(1, j) = 150.0f;
+      }
+    }
+    for (bool masked : {false, true}) {
+      Matrix d;
+      const std::span<const Index> useIds = masked ? std::span<const Index>(ids) : std::span<const Index>();
+      const float loss = nn::softmaxCrossEntropy(s, {tcol, useIds}, d);
+      double refLoss = 0.0;
+      for (size_t i = 0; i < n; ++i) {
+        const size_t t = size_t(tcol[i]);
+        auto active = [&](size_t j) { return !masked || j == t || ids[j] != ids[t]; };
+        double m = -1e300, sum = 0.0;
+        for (size_t j = 0; j < c; ++j)
+          if (active(j)) m = std::max(m, double(s(i, j)));
+        for (size_t j = 0; j < c; ++j)
+          if (active(j)) sum += std::exp(double(s(i, j)) - m);
+        refLoss += std::log(sum) + m - s(i, t);
+        for (size_t j = 0; j < c; ++j) {
+          const double p = active(j) ? std::exp(double(s(i, j)) - m) / sum : 0.0;
+          const double g = (p - (j == t ? 1.0 : 0.0)) / double(n);
+          INFO("c=" << c << " masked=" << masked << " row " << i << " col " << j);
+          REQUIRE(std::isfinite(d(i, j)));
+          CHECK(d(i, j) == Approx(g).margin(1e-6).epsilon(1e-5));
+          if (!active(j)) CHECK(d(i, j) == 0.0f);
+        }
+      }
+      INFO("c=" << c << " masked=" << masked);
+      CHECK(loss == Approx(refLoss / double(n)).epsilon(1e-5).margin(1e-6));
+    }
+  }
+}
