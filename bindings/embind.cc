@@ -21,6 +21,7 @@
 #include "data/csr.h"
 #include "data/csv_reader.h"
 #include "data/dataset.h"
+#include "data/item_text.h"
 #include "data/preprocess.h"
 #include "data/split.h"
 #include "eval/evaluator.h"
@@ -230,6 +231,28 @@ class JsDataset {
       data_.rows = localrec::kcore(data_.rows, minUser, minItem);
     });
   }
+  // Item texts (for content models), by the dataset's item ids. readMovies and
+  // setItemText add ids the ratings never named to the catalog; readTags skips
+  // them. Each returns { rows, added, skipped }.
+  val readMovies(const std::string& text, const std::string& source) {
+    return guarded([&] { return statsObject(readMovieLensMovies(text, source, data_)); });
+  }
+  val readTags(const std::string& text, const std::string& source) {
+    return guarded([&] { return statsObject(readMovieLensTags(text, source, data_)); });
+  }
+  val setItemText(const val& ids, const val& texts) {
+    return guarded([&] {
+      return statsObject(setItemTexts(data_, stringVector(ids, "setItemText: ids"), stringVector(texts, "setItemText: texts")));
+    });
+  }
+  bool hasItemText() const { return !data_.itemText.empty(); }
+  std::string itemText(int index) const {
+    return guarded([&] {
+      checkedId(data_.items, index, "item");
+      return data_.itemText.of(index);
+    });
+  }
+
   void implicit(float threshold) {
     guarded([&] {
       data_.rows = implicitFromThreshold(data_.rows, threshold);
@@ -244,6 +267,24 @@ class JsDataset {
     if (index < 0 || index >= map.size())
       fail<InvalidArgument>(what, " index ", index, " outside [0, ", map.size(), ")");
     return map.external(index);
+  }
+  static val statsObject(const ItemTextStats& stats) {
+    val out = val::object();
+    out.set("rows", static_cast<double>(stats.rows));
+    out.set("added", static_cast<double>(stats.added));
+    out.set("skipped", static_cast<double>(stats.skipped));
+    return out;
+  }
+  static std::vector<std::string> stringVector(const val& array, const char* what) {
+    if (!val::global("Array").call<bool>("isArray", array)) fail<InvalidArgument>(what, " must be an array of strings");
+    const int n = array["length"].as<int>();
+    std::vector<std::string> out(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      val v = array[i];
+      if (v.typeOf().as<std::string>() != "string") fail<InvalidArgument>(what, "[", i, "] must be a string");
+      out[static_cast<size_t>(i)] = v.as<std::string>();
+    }
+    return out;
   }
   static val idsToArray(const IdMap& map) {
     val out = val::array();
@@ -287,6 +328,9 @@ class JsSplit {
   int numItems() const { return train_.numItems(); }
   val testUsers() const { return copyToTypedArray(split_.test.users.data(), split_.test.size()); }
   val testItems() const { return copyToTypedArray(split_.test.items.data(), split_.test.size()); }
+  // The items each test user ranks (the cold-items split's held-out items); empty = the whole catalog.
+  val candidates() const { return copyToTypedArray(split_.candidates.data(), split_.candidates.size()); }
+  bool hasItemText() const { return hasText_; }
   // The rows of one part ("train" or "test") as columns { users, items, values, times }, file order.
   val rows(const std::string& part) const {
     return guarded([&] {
@@ -312,15 +356,24 @@ class JsSplit {
   }
 
   const InteractionMatrix& train() const { return train_; }
+  // What models fit on: the train matrix and the dataset's item texts (if it had any).
+  TrainSet trainSet() const { return TrainSet{train_, hasText_ ? &itemText_ : nullptr}; }
+  const std::vector<Index>& candidateItems() const { return split_.candidates; }
   const Interactions& test() const { return split_.test; }
   const std::vector<std::string>& itemIds() const { return itemIds_; }
 
  private:
   JsSplit(const Dataset& d, Split s)
-      : split_(std::move(s)), train_(split_.train, d.numUsers(), d.numItems()), itemIds_(d.items.ids()) {}
+      : split_(std::move(s)),
+        train_(split_.train, d.numUsers(), d.numItems()),
+        itemIds_(d.items.ids()),
+        itemText_(d.itemText),
+        hasText_(!d.itemText.empty()) {}
   Split split_;
   InteractionMatrix train_;
   std::vector<std::string> itemIds_;
+  ItemText itemText_;  // a copy: the split outlives changes to its dataset
+  bool hasText_;
 };
 
 // ----------------------------------------------------------------------------
@@ -382,11 +435,13 @@ class JsModel {
   bool fitted() const { return model_->fitted(); }
   int numItems() const { return model_->numItems(); }
   bool predictsRatings() const { return model_->predictsRatings(); }
+  bool needsItemText() const { return model_->needsItemText(); }
+  bool scoresColdItems() const { return model_->scoresColdItems(); }
 
   void fit(const JsSplit& split, const val& onProgress) {
     guarded([&] {
       Progress progress = progressFrom(onProgress);
-      model_->fit(split.train(), progress);
+      model_->fit(split.trainSet(), progress);
       setCatalog(split.itemIds());
     });
   }
@@ -437,6 +492,7 @@ class JsModel {
         val r = val::object();
         r.set("source", c.source);
         r.set("weight", c.weight);
+        if (!c.feature.empty()) r.set("feature", c.feature);
         out.call<void>("push", r);
       }
       return out;
@@ -541,6 +597,7 @@ val evaluateModel(const JsModel& model, const JsSplit& split, const val& options
       eo.itemFeatures = emscripten::convertJSArrayToNumberVector<float>(options["itemFeatures"]);
       eo.featureDim = hasField(options, "featureDim") ? intField(options, "featureDim") : 0;
     }
+    eo.candidates = split.candidateItems();
     Progress progress = progressFrom(onProgress);
     const EvalReport report = evaluate(model.model(), split.train(), split.test(), eo, progress);
     val out = val::object();
@@ -553,6 +610,7 @@ val evaluateModel(const JsModel& model, const JsSplit& split, const val& options
     out.set("coldUsers", report.coldUsers);
     out.set("skippedUsers", report.skippedUsers);
     out.set("testRows", static_cast<double>(report.testRows));
+    if (!report.unable.empty()) out.set("unable", report.unable);
     return out;
   });
 }
@@ -618,7 +676,12 @@ EMSCRIPTEN_BINDINGS(localrec) {
       .function("times", &JsDataset::times)
       .function("dedupe", &JsDataset::dedupe)
       .function("kcore", &JsDataset::kcore)
-      .function("implicit", &JsDataset::implicit);
+      .function("implicit", &JsDataset::implicit)
+      .function("readMovies", &JsDataset::readMovies)
+      .function("readTags", &JsDataset::readTags)
+      .function("setItemText", &JsDataset::setItemText)
+      .function("hasItemText", &JsDataset::hasItemText)
+      .function("itemText", &JsDataset::itemText);
 
   class_<JsSplit>("Split")
       .class_function("make", &JsSplit::make, allow_raw_pointers())
@@ -631,7 +694,9 @@ EMSCRIPTEN_BINDINGS(localrec) {
       .function("testUsers", &JsSplit::testUsers)
       .function("testItems", &JsSplit::testItems)
       .function("rows", &JsSplit::rows)
-      .function("history", &JsSplit::history);
+      .function("history", &JsSplit::history)
+      .function("candidates", &JsSplit::candidates)
+      .function("hasItemText", &JsSplit::hasItemText);
 
   class_<JsModel>("Model")
       .class_function("create", &JsModel::create, allow_raw_pointers())
@@ -641,6 +706,8 @@ EMSCRIPTEN_BINDINGS(localrec) {
       .function("fitted", &JsModel::fitted)
       .function("numItems", &JsModel::numItems)
       .function("predictsRatings", &JsModel::predictsRatings)
+      .function("needsItemText", &JsModel::needsItemText)
+      .function("scoresColdItems", &JsModel::scoresColdItems)
       .function("fit", &JsModel::fit)
       .function("update", &JsModel::update)
       .function("supportsUpdate", &JsModel::supportsUpdate)

@@ -10,7 +10,10 @@
 #include "models/cf/ease.h"
 #include "models/cf/item_knn.h"
 #include "models/cf/popularity.h"
+#include "models/cf/random.h"
 #include "models/cf/user_knn.h"
+#include "models/content/tfidf.h"
+#include "models/seq/caser.h"
 #include "models/seq/gru4rec.h"
 
 namespace localrec {
@@ -34,6 +37,9 @@ const std::vector<ModelInfo>& modelRegistry() {
       entry<Ials>("ials", "implicit-feedback ALS (Hu et al. 2008), CG or exact solves; fold-in of any history"),
       entry<Ease>("ease", "EASE^R closed-form item-item regression (Steck 2019); dense items^2 weights, max_items limit"),
       entry<Gru4Rec>("gru4rec", "GRU4Rec (Hidasi et al. 2016/2018): a GRU over the time-ordered history, next-item scores; streaming sessions"),
+      entry<Caser>("caser", "Caser (Tang & Wang 2018): horizontal and vertical convolutions over the last L item embeddings, next-item scores"),
+      entry<RandomScores>("random", "seeded uniform random scores per history (a floor, e.g. for the cold-items table)"),
+      entry<TfIdf>("tfidf", "TF-IDF content filtering: cosine between item texts and the history's profile; scores items without interactions (needs item texts)"),
   };
   return registry;
 }

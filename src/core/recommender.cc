@@ -33,13 +33,22 @@ std::unique_ptr<Session> Recommender::openSession() const {
 
 std::unique_ptr<Session> Recommender::openSessionImpl() const { return std::make_unique<HistorySession>(*this); }
 
-void Recommender::fit(const InteractionMatrix& train, Progress& progress) {
+void Recommender::fit(const TrainSet& trainSet, Progress& progress) {
+  const InteractionMatrix& train = trainSet.interactions;
   if (train.numItems() == 0 || train.nnz() == 0)
     fail<InvalidArgument>(kind(), ".fit: the training data is empty (", train.numUsers(), " users, ",
                           train.numItems(), " items, ", train.nnz(), " interactions)");
+  if (trainSet.itemText && trainSet.itemText->size() > train.numItems())
+    fail<InvalidArgument>(kind(), ".fit: ", trainSet.itemText->size(), " item texts for a catalog of ",
+                          train.numItems(), " items (pass at most one text per item, by item index)");
+  if (needsItemText() && !trainSet.itemText)
+    fail<InvalidArgument>(kind(), ".fit: this content model needs item texts: pass TrainSet{interactions, "
+                          "&itemText} (C++), load them into the dataset before making the split "
+                          "(JS: dataset.readMovies / readTags / setItemText), or give the CLI the data "
+                          "directory's movies.csv (--items FILE)");
   fitted_ = false;
   numItems_ = 0;
-  fitImpl(train, progress);
+  fitWithText(trainSet, progress);
   setFitted(train.numItems());
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/options.h"
 #include "core/progress.h"
+#include "core/train_set.h"
 #include "core/types.h"
 #include "data/csr.h"
 
@@ -47,8 +48,22 @@ class Recommender {
   // The complete options this model was created with (defaults filled in).
   const OptionMap& options() const { return options_; }
 
-  // Fits on the training matrix. Options were validated at construction.
-  void fit(const InteractionMatrix& train, Progress& progress = Progress::none());
+  // Fits on the training set: the interactions and, for content models, the
+  // item texts. Options were validated at construction. InvalidArgument when the
+  // interactions are empty, when itemText holds more texts than the catalog has
+  // items, or when the model needsItemText() and none are given.
+  void fit(const TrainSet& train, Progress& progress = Progress::none());
+  // Convenience: fit on interactions alone (no item texts).
+  void fit(const InteractionMatrix& train, Progress& progress = Progress::none()) {
+    fit(TrainSet{train, nullptr}, progress);
+  }
+  // True for content models: fit needs TrainSet::itemText.
+  virtual bool needsItemText() const { return false; }
+  // True when the model can score an item that has no training interactions
+  // from something else (its text; or a baseline that scores every item alike,
+  // e.g. random). False for CF and sequence models: such an item's score is
+  // meaningless there, and the cold-items evaluation reports them as unable.
+  virtual bool scoresColdItems() const { return false; }
 
   // Fills one score per catalog item (out.size() must equal numItems()).
   // Higher is better. History items must be in [0, numItems()); the caller maps
@@ -89,6 +104,10 @@ class Recommender {
   explicit Recommender(OptionMap resolvedOptions) : options_(std::move(resolvedOptions)) {}
 
   virtual void fitImpl(const InteractionMatrix& train, Progress& progress) = 0;
+  // The fit entry point; the default forwards the interactions to fitImpl, so
+  // models that use no item text implement fitImpl only. Content models override
+  // this (train.itemText is non-null when they needsItemText()).
+  virtual void fitWithText(const TrainSet& train, Progress& progress) { fitImpl(train.interactions, progress); }
   virtual void scoreImpl(const History& history, std::span<float> out) const = 0;
   virtual std::vector<Contribution> explainImpl(const History& history, Index item, size_t maxCount) const = 0;
   virtual void loadImpl(Reader& in) = 0;

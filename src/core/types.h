@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace localrec {
@@ -37,9 +38,16 @@ struct OwnedHistory {
 };
 
 // One contribution to a recommendation: which history item (or feature) and how much.
+// `source` is a position in the history, or -1 for a feature; a named feature
+// (e.g. the term a content model matched) carries its name in `feature`, which
+// is empty otherwise.
 struct Contribution {
+  // A constructor (not an aggregate), so {source, weight} stays warning-free.
+  Contribution(Index source_ = -1, float weight_ = 0.0f, std::string feature_ = {})
+      : source(source_), weight(weight_), feature(std::move(feature_)) {}
   Index source = -1;
   float weight = 0.0f;
+  std::string feature;
 };
 
 }  // namespace localrec

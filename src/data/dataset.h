@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "core/train_set.h"
 #include "data/id_map.h"
 #include "data/interactions.h"
 
@@ -15,6 +16,9 @@ struct Dataset {
   Interactions rows;
   bool hasRatings = false;     // values are explicit ratings (else all 1)
   bool hasTimestamps = false;  // times are real (else 0)
+  // Item texts by item index (data/item_text.h fills it); empty when none were
+  // loaded. May be shorter than the catalog: later items have no text.
+  ItemText itemText;
 
   Index numUsers() const { return users.size(); }
   Index numItems() const { return items.size(); }

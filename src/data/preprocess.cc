@@ -193,6 +193,14 @@ void compact(Dataset& dataset) {
   const std::vector<Index> itemMap = compactIds(dataset.rows.items, dataset.items);
   for (Index& u : dataset.rows.users) u = userMap[static_cast<size_t>(u)];
   for (Index& i : dataset.rows.items) i = itemMap[static_cast<size_t>(i)];
+  if (!dataset.itemText.empty()) {
+    // Texts follow their items; the texts of dropped items go with them.
+    ItemText kept;
+    kept.texts.resize(static_cast<size_t>(dataset.items.size()));
+    for (size_t old = 0; old < itemMap.size() && old < dataset.itemText.texts.size(); ++old)
+      if (itemMap[old] >= 0) kept.texts[static_cast<size_t>(itemMap[old])] = std::move(dataset.itemText.texts[old]);
+    dataset.itemText = std::move(kept);
+  }
 }
 
 }  // namespace localrec

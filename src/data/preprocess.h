@@ -24,7 +24,8 @@ Interactions kcore(const Interactions& rows, int minUserInteractions, int minIte
 Interactions implicitFromThreshold(const Interactions& rows, float threshold);
 
 // Renumbers users and items to those that still occur (dropping the rest from
-// the id maps), keeping the order of first appearance.
+// the id maps), keeping the order of first appearance. Item texts follow their
+// items; items without interactions (e.g. unrated movies from movies.csv) are dropped.
 void compact(Dataset& dataset);
 
 }  // namespace localrec

@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* kSpecForms =
     "leave-last-out, temporal:F, ratio:F (F a fraction in (0, 1)), kfold:K or kfold:K:FOLD "
-    "(K in [2, 100], FOLD in [0, K))";
+    "(K in [2, 100], FOLD in [0, K)), cold-items:F (F = the fraction of items held out, in (0, 1))";
 
 void checkUsers(const Interactions& rows, Index numUsers, const char* what) {
   if (numUsers < 0) fail<InvalidArgument>(what, ": numUsers must be >= 0, got ", numUsers);
@@ -127,6 +127,30 @@ Split kfoldSplit(const Interactions& rows, int k, int fold, uint64_t seed) {
   return partition(rows, isTest);
 }
 
+Split coldItemsSplit(const Interactions& rows, double heldOutFraction, uint64_t seed) {
+  if (!(heldOutFraction > 0.0 && heldOutFraction < 1.0))
+    fail<InvalidArgument>("cold-items split: held-out item fraction must be in (0, 1), got ", heldOutFraction);
+  std::vector<Index> items(rows.items.begin(), rows.items.end());
+  for (size_t r = 0; r < items.size(); ++r)
+    if (items[r] < 0) fail<InvalidArgument>("cold-items split: interaction ", r, " has negative item ", items[r]);
+  std::sort(items.begin(), items.end());
+  items.erase(std::unique(items.begin(), items.end()), items.end());
+  if (items.size() < 2)
+    fail<InvalidArgument>("cold-items split: needs at least 2 items with interactions, got ", items.size());
+  const size_t heldOut = std::clamp<size_t>(
+      static_cast<size_t>(std::llround(heldOutFraction * static_cast<double>(items.size()))), 1, items.size() - 1);
+  Rng rng(seed);
+  rng.shuffle(items.begin(), items.end());
+  items.resize(heldOut);
+  std::sort(items.begin(), items.end());
+  std::vector<char> isTest(rows.size(), 0);
+  for (size_t r = 0; r < rows.size(); ++r)
+    isTest[r] = std::binary_search(items.begin(), items.end(), rows.items[r]);
+  Split out = partition(rows, isTest);
+  out.candidates = std::move(items);
+  return out;
+}
+
 Split splitBySpec(const Interactions& rows, Index numUsers, std::string_view spec, uint64_t seed) {
   const auto invalid = [&]() {
     fail<InvalidArgument>("invalid split '", spec, "'; expected one of ", kSpecForms);
@@ -136,6 +160,11 @@ Split splitBySpec(const Interactions& rows, Index numUsers, std::string_view spe
   if (colon == std::string_view::npos) invalid();
   const std::string_view kind = spec.substr(0, colon);
   const std::string_view rest = spec.substr(colon + 1);
+  if (kind == "cold-items") {
+    double fraction = 0;
+    if (!parseFraction(rest, fraction) || !(fraction > 0.0 && fraction < 1.0)) invalid();
+    return coldItemsSplit(rows, fraction, seed);
+  }
   if (kind == "temporal" || kind == "ratio") {
     double fraction = 0;
     if (!parseFraction(rest, fraction) || !(fraction > 0.0 && fraction < 1.0)) invalid();

@@ -74,12 +74,6 @@ void validate(const Recommender& model, const InteractionMatrix& train, const In
                           options.sampledNegatives);
   if (rating && !model.predictsRatings())
     fail<InvalidArgument>("evaluate: model ", model.kind(), " does not predict ratings; use --task ranking");
-  if (!model.fitted())
-    fail<StateError>("evaluate: model ", model.kind(), " is not fitted; call fit() or load() first");
-  if (model.numItems() != train.numItems())
-    fail<InvalidArgument>("evaluate: model ", model.kind(), " scores ", model.numItems(),
-                          " items but the train matrix has ", train.numItems(),
-                          "; pass the matrix the model was fitted on");
   if (!options.itemFeatures.empty() || options.featureDim != 0) {
     const size_t expected =
         static_cast<size_t>(train.numItems()) * static_cast<size_t>(std::max(0, options.featureDim));
@@ -102,6 +96,39 @@ void validate(const Recommender& model, const InteractionMatrix& train, const In
       fail<InvalidArgument>("evaluate: test row ", r, ": item ", test.items[r], " outside the catalog [0, ",
                             train.numItems(), ")");
   }
+  if (!options.candidates.empty()) {
+    std::vector<char> isCandidate(static_cast<size_t>(train.numItems()), 0);
+    for (size_t c = 0; c < options.candidates.size(); ++c) {
+      const Index item = options.candidates[c];
+      if (item < 0 || item >= train.numItems())
+        fail<InvalidArgument>("evaluate: candidates[", c, "] = ", item, " outside the catalog [0, ",
+                              train.numItems(), ")");
+      if (isCandidate[item]) fail<InvalidArgument>("evaluate: candidates[", c, "] = ", item, " appears twice");
+      isCandidate[item] = 1;
+    }
+    for (size_t r = 0; r < n; ++r)
+      if (!isCandidate[test.items[r]])
+        fail<InvalidArgument>("evaluate: test row ", r, ": item ", test.items[r],
+                              " is not among the candidates (every test item must be one)");
+  }
+}
+
+// The model's state, checked after the inputs (and after the unable check).
+void validateModel(const Recommender& model, const InteractionMatrix& train) {
+  if (!model.fitted())
+    fail<StateError>("evaluate: model ", model.kind(), " is not fitted; call fit() or load() first");
+  if (model.numItems() != train.numItems())
+    fail<InvalidArgument>("evaluate: model ", model.kind(), " scores ", model.numItems(),
+                          " items but the train matrix has ", train.numItems(),
+                          "; pass the matrix the model was fitted on");
+}
+
+// Why the model cannot be evaluated here ("" = it can).
+std::string unableReason(const Recommender& model, const InteractionMatrix& train, const EvalOptions& options) {
+  if (options.candidates.empty() || model.scoresColdItems()) return {};
+  for (Index item : options.candidates)
+    if (train.byItem().rowSize(item) == 0) return "cannot score items without interactions";
+  return {};
 }
 
 History historyOf(const InteractionMatrix& train, Index user) {
@@ -126,6 +153,11 @@ class RankingRun {
         recommended_(static_cast<size_t>(numItems_), 0),
         selfInformation_(static_cast<size_t>(numItems_)),
         rng_(options.seed) {
+    if (!options.candidates.empty()) {
+      candidateMark_.assign(static_cast<size_t>(numItems_), 0);
+      for (Index c : options.candidates) candidateMark_[c] = 1;
+      candidateScores_.resize(options.candidates.size());
+    }
     // Novelty: -log2 p_i, p_i = (distinct train users of i + 1) / (numUsers + 1).
     const Csr& byItem = train.byItem();
     const double denominator = static_cast<double>(train.numUsers()) + 1.0;
@@ -203,7 +235,8 @@ class RankingRun {
     out["auc"] = auc_ / users;
     size_t covered = 0;
     for (int c : recommended_) covered += c > 0;
-    out["coverage" + at] = numItems_ > 0 ? static_cast<double>(covered) / numItems_ : 0.0;
+    const size_t universe = options_.candidates.empty() ? static_cast<size_t>(numItems_) : options_.candidates.size();
+    out["coverage" + at] = universe > 0 ? static_cast<double>(covered) / static_cast<double>(universe) : 0.0;
     out["novelty" + at] = recommendations_ > 0 ? novelty_ / static_cast<double>(recommendations_) : 0.0;
     out["gini" + at] = giniIndex(recommended_);
     if (options_.featureDim > 0)
@@ -235,10 +268,23 @@ class RankingRun {
     for (size_t j = 0; j < relevant_.size(); ++j) thresholds_[j] = scores_[relevant_[j]];
     buckets_.assign(relevant_.size() + 1, 0);
 
-    const size_t candidates = static_cast<size_t>(numItems_) - seen_.size();
+    const bool restricted = !options_.candidates.empty();
+    size_t seenCandidates = seen_.size();
+    if (restricted) {
+      seenCandidates = 0;
+      for (Index h : seen_) seenCandidates += candidateMark_[h];
+    }
+    const size_t universe = restricted ? options_.candidates.size() : static_cast<size_t>(numItems_);
+    const size_t candidates = universe - seenCandidates;
     const size_t negatives = candidates - relevant_.size();
     const size_t sampled = static_cast<size_t>(options_.sampledNegatives);
-    if (sampled == 0 || sampled >= negatives) {
+    if (restricted && (sampled == 0 || sampled >= negatives)) {
+      // Only the candidates (not seen, not relevant) count as negatives.
+      const float* s = scores_.data();
+      for (Index c : options_.candidates)
+        if (seenMark_[c] != generation_ && relevantMark_[c] != generation_) ++buckets_[bucketOf(sane(s[c]))];
+      numCandidates_ = static_cast<int>(candidates);
+    } else if (sampled == 0 || sampled >= negatives) {
       // Full ranking: count every item, then take the seen and relevant ones back out;
       // cheaper than testing two marks per item in the hot loop.
       const float* s = scores_.data();
@@ -262,7 +308,8 @@ class RankingRun {
       // items so the ranks stay one consistent list (partial Fisher-Yates).
       pool_.clear();
       for (Index i = 0; i < numItems_; ++i)
-        if (seenMark_[i] != generation_ && relevantMark_[i] != generation_) pool_.push_back(i);
+        if (seenMark_[i] != generation_ && relevantMark_[i] != generation_ && (!restricted || candidateMark_[i]))
+          pool_.push_back(i);
       for (size_t a = 0; a < sampled; ++a) {
         const size_t b = a + rng_.below(static_cast<uint32_t>(pool_.size() - a));
         std::swap(pool_[a], pool_[b]);
@@ -281,8 +328,15 @@ class RankingRun {
   // The user's top-K list (usual tie rule: lower index first) for the catalog metrics.
   void recordTopK() {
     for (Index h : seen_) scores_[h] = kNegInf;
-    const size_t count =
-        linalg::topK(scores_, static_cast<size_t>(options_.k), topIndices_.data(), topScores_.data());
+    size_t count = 0;
+    if (options_.candidates.empty()) {
+      count = linalg::topK(scores_, static_cast<size_t>(options_.k), topIndices_.data(), topScores_.data());
+    } else {
+      // Top-K among the candidates (ascending, so ties still go to the lower item index).
+      for (size_t c = 0; c < options_.candidates.size(); ++c) candidateScores_[c] = scores_[options_.candidates[c]];
+      count = linalg::topK(candidateScores_, static_cast<size_t>(options_.k), topIndices_.data(), topScores_.data());
+      for (size_t r = 0; r < count; ++r) topIndices_[r] = options_.candidates[static_cast<size_t>(topIndices_[r])];
+    }
     for (size_t r = 0; r < count; ++r) {
       ++recommended_[topIndices_[r]];
       novelty_ += selfInformation_[topIndices_[r]];
@@ -325,6 +379,8 @@ class RankingRun {
   std::vector<int> ranks_;
   int numCandidates_ = 0;
   std::vector<Index> pool_;
+  std::vector<char> candidateMark_;     // 1 for the candidates (candidate mode only)
+  std::vector<float> candidateScores_;  // the candidates' scores, for their top-K
   std::vector<Index> topIndices_;
   std::vector<float> topScores_;
   std::vector<int> recommended_;
@@ -388,11 +444,14 @@ void evaluateRating(const Recommender& model, const InteractionMatrix& train, co
 EvalReport evaluate(const Recommender& model, const InteractionMatrix& train, const Interactions& test,
                     const EvalOptions& options, Progress& progress) {
   validate(model, train, test, options);
-  progress.checkCancelled();
   EvalReport report;
   report.task = options.task;
   report.k = options.k;
   report.testRows = test.size();
+  report.unable = unableReason(model, train, options);
+  if (!report.unable.empty()) return report;
+  validateModel(model, train);
+  progress.checkCancelled();
   const TestGroups groups = groupByUser(test);
   if (options.task == "rating")
     evaluateRating(model, train, test, groups, progress, report);

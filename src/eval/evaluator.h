@@ -14,6 +14,14 @@
 // Catalog metrics (coverage, novelty, gini, diversity) use each scored user's
 // top-K list (linalg::topK: ties by lower index). Definitions: docs/metrics.md.
 //
+// Candidate set (EvalOptions::candidates, e.g. the cold-items split's held-out
+// items): each test user ranks only the candidates (minus their history) instead
+// of the whole catalog, the same way; every test item must be a candidate; the
+// top-K lists and coverage are over the candidates. If a candidate has no
+// training interaction and the model cannot score such items
+// (!scoresColdItems()), nothing is evaluated: the report's `unable` says why and
+// it has no metrics (the model need not even be fitted).
+//
 // Rating task: every test row's value is compared with the model's score for
 // that item given the user's history (RMSE, MAE); the model must predict ratings.
 #pragma once
@@ -38,6 +46,8 @@ struct EvalOptions {
   // `featureDim` floats, row-major (e.g. genre multi-hot). Empty = not reported.
   std::vector<float> itemFeatures;
   int featureDim = 0;
+  // The items to rank (distinct, in the catalog); empty = the whole catalog.
+  std::vector<Index> candidates;
 };
 
 struct EvalReport {
@@ -52,6 +62,9 @@ struct EvalReport {
   // Ranking: test users left out because every test item was in their history.
   int skippedUsers = 0;
   size_t testRows = 0;
+  // Non-empty when the model cannot be evaluated on this protocol (then
+  // `metrics` is empty), e.g. "cannot score items without interactions".
+  std::string unable;
 };
 
 // `train` must be the matrix the model was fitted on (it supplies histories and

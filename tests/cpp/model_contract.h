@@ -73,6 +73,21 @@ inline InteractionMatrix contractTrainingData(uint64_t seed = 7) {
   return InteractionMatrix(rows, kContractUsers, kContractItems);
 }
 
+// Item texts for the synthetic catalog (content models need them; the others
+// get them too and must ignore them). Item 0 names both clusters' words, so a
+// text model also finds it best; items 1..14 share "alpha", 15..29 "beta", each
+// with a word of its own; item 30 (cold) has both cluster words, item 31 (cold)
+// has no text at all.
+inline ItemText contractItemText() {
+  ItemText text;
+  text.texts.resize(kContractItems);
+  text.texts[0] = "Alpha, beta!";
+  for (Index i = 1; i < 30; ++i)
+    text.texts[static_cast<size_t>(i)] = std::string(i < 15 ? "alpha" : "BETA") + " word" + std::to_string(i);
+  text.texts[30] = "alpha beta coldword";
+  return text;
+}
+
 namespace contract_detail {
 
 inline std::unique_ptr<Recommender> make(const std::string& name, const OptionMap& options,
@@ -96,7 +111,8 @@ inline bool bitIdentical(const std::vector<float>& a, const std::vector<float>& 
 inline bool sameContributions(const std::vector<Contribution>& a, const std::vector<Contribution>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].source != b[i].source || std::memcmp(&a[i].weight, &b[i].weight, sizeof(float)) != 0)
+    if (a[i].source != b[i].source || a[i].feature != b[i].feature ||
+        std::memcmp(&a[i].weight, &b[i].weight, sizeof(float)) != 0)
       return false;
   return true;
 }
@@ -151,6 +167,8 @@ inline void runModelContract(const std::string& name, const OptionMap& options,
   using namespace contract_detail;
   INFO("model " << name);
   const InteractionMatrix train = contractTrainingData();
+  const ItemText itemText = contractItemText();
+  const TrainSet trainSet{train, &itemText};
   const ModelInfo* info = nullptr;
   for (const auto& entry : modelRegistry())
     if (entry.name == name) info = &entry;
@@ -212,6 +230,27 @@ inline void runModelContract(const std::string& name, const OptionMap& options,
     REQUIRE_FALSE(model->fitted());
   }
 
+  SECTION("item texts: content models refuse a fit without them, nobody takes more texts than items") {
+    auto model = make(name, options, expect);
+    if (model->needsItemText()) {
+      REQUIRE_THROWS_AS(model->fit(train), InvalidArgument);
+      REQUIRE_THROWS_WITH(model->fit(train), Catch::Contains("item texts"));
+      REQUIRE_FALSE(model->fitted());
+    }
+    ItemText tooMany = itemText;
+    tooMany.texts.push_back("one more");
+    REQUIRE_THROWS_AS(model->fit(TrainSet{train, &tooMany}), InvalidArgument);
+    REQUIRE_FALSE(model->fitted());
+    // Fewer texts than items: the rest have none (and a content model scores them 0).
+    ItemText fewer = itemText;
+    fewer.texts.resize(10);
+    model->fit(TrainSet{train, &fewer});
+    REQUIRE(model->fitted());
+    const auto scores = scoresOf(*model, probes[0].view());
+    for (float s : scores) REQUIRE(std::isfinite(s));
+    if (model->needsItemText()) REQUIRE(model->scoresColdItems());
+  }
+
   SECTION("cancel: a cancelled fit throws Cancelled and leaves the model unfitted") {
     auto model = make(name, options, expect);
     int calls = 0;
@@ -219,21 +258,21 @@ inline void runModelContract(const std::string& name, const OptionMap& options,
       ++calls;
       return true;
     });
-    REQUIRE_THROWS_AS(model->fit(train, cancelAtOnce), Cancelled);
+    REQUIRE_THROWS_AS(model->fit(trainSet, cancelAtOnce), Cancelled);
     REQUIRE(calls >= 1);
     REQUIRE_FALSE(model->fitted());
     std::vector<float> out(kContractItems);
     REQUIRE_THROWS_AS(model->score(empty.view(), out), StateError);
 
     // A cancelled refit must not leave the earlier fit looking current.
-    model->fit(train);
+    model->fit(trainSet);
     REQUIRE(model->fitted());
     Progress cancelLater([&](double, const std::string&) { return true; });
-    REQUIRE_THROWS_AS(model->fit(train, cancelLater), Cancelled);
+    REQUIRE_THROWS_AS(model->fit(trainSet, cancelLater), Cancelled);
     REQUIRE_FALSE(model->fitted());
     REQUIRE_THROWS_AS(model->score(empty.view(), out), StateError);
     // And the model can still be fitted afterwards.
-    model->fit(train);
+    model->fit(trainSet);
     REQUIRE(model->fitted());
     REQUIRE(model->numItems() == kContractItems);
   }
@@ -245,7 +284,7 @@ inline void runModelContract(const std::string& name, const OptionMap& options,
       fractions.push_back(f);
       return false;
     });
-    model->fit(train, progress);
+    model->fit(trainSet, progress);
     REQUIRE(model->fitted());
     REQUIRE(model->numItems() == kContractItems);
     REQUIRE_FALSE(fractions.empty());
@@ -315,8 +354,8 @@ inline void runModelContract(const std::string& name, const OptionMap& options,
     if (!expect.deterministic) return;
     auto a = make(name, options, expect);
     auto b = make(name, options, expect);
-    a->fit(train);
-    b->fit(train);
+    a->fit(trainSet);
+    b->fit(trainSet);
     for (size_t p = 0; p < probes.size(); ++p) {
       INFO("probe " << p);
       REQUIRE(bitIdentical(scoresOf(*a, probes[p].view()), scoresOf(*b, probes[p].view())));
@@ -327,7 +366,7 @@ inline void runModelContract(const std::string& name, const OptionMap& options,
 
   SECTION("save and load: bit-identical scores and explanations, damaged parameters are FormatErrors") {
     auto model = make(name, options, expect);
-    model->fit(train);
+    model->fit(trainSet);
     std::vector<std::string> ids;
     for (Index i = 0; i < kContractItems; ++i) ids.push_back("item-" + std::to_string(i));
     const auto file = saveModel(*model, ids);

@@ -35,6 +35,15 @@ const std::map<std::string, ContractSettings>& contractSettings() {
       {"gru4rec",
        {{{"hidden", "16"}, {"epochs", "10"}, {"n_sample", "16"}, {"batch_size", "16"}},
         {/*findsBestItem=*/false, /*deterministic=*/true, /*prepare=*/{}}}},
+      // caser, like gru4rec, predicts the next item from the last L events
+      // (same reason for findsBestItem off); caser_test.cc checks what it learns.
+      {"caser",
+       {{{"d", "8"}, {"n_h", "4"}, {"n_v", "2"}, {"epochs", "4"}},
+        {/*findsBestItem=*/false, /*deterministic=*/true, /*prepare=*/{}}}},
+      // findsBestItem off: random scores ignore preference by design.
+      {"random", {{{"seed", "3"}}, {/*findsBestItem=*/false, /*deterministic=*/true, /*prepare=*/{}}}},
+      // The contract supplies item texts (contractItemText) in which item 0 shares words with both clusters.
+      {"tfidf", {{{"min_df", "1"}}, {}}},
   };
   return table;
 }

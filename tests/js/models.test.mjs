@@ -18,9 +18,16 @@ function syntheticCsv() {
   return lines.join('\n');
 }
 
+// Item texts for every item (content models need them; the others ignore them).
+function withTexts(ds) {
+  const ids = ds.itemIds();
+  ds.setItemText(ids, ids.map((id) => `item ${id} group${Number(id.slice(1)) % 2} ${id === 'i0' ? 'group0 group1' : ''}`));
+  return ds;
+}
+
 test('every registered model fits, recommends, explains and round-trips through the JS API', async (t) => {
   const m = await core();
-  const ds = m.Dataset.fromText(syntheticCsv(), 'synthetic.csv', 'csv');
+  const ds = withTexts(m.Dataset.fromText(syntheticCsv(), 'synthetic.csv', 'csv'));
   const split = m.Split.all(ds);
   t.after(() => { split.delete(); ds.delete(); });
   for (const info of m.listModels()) {
@@ -55,7 +62,7 @@ test('every registered model fits, recommends, explains and round-trips through 
 
 test('every model rejects an unknown option and cancels on request', async () => {
   const m = await core();
-  const ds = m.Dataset.fromText(syntheticCsv(), 'synthetic.csv', 'csv');
+  const ds = withTexts(m.Dataset.fromText(syntheticCsv(), 'synthetic.csv', 'csv'));
   const split = m.Split.all(ds);
   for (const info of m.listModels()) {
     assert.throws(() => m.Model.create(info.name, { no_such_option: 1 }), (e) => e.code === 'INVALID_ARGUMENT' && /no_such_option/.test(e.message));

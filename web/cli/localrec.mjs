@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The localrec command line: train, evaluate and recommend from interaction files,
 // in Node, on the same WebAssembly core a page uses.
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 
@@ -13,16 +13,24 @@ const USAGE = `localrec: an on-device recommender (WebAssembly core)
 
 usage:
   localrec evaluate --data FILE [--format auto|movielens|ml100k|ml1m|csv]
-                    --split leave-last-out|temporal:0.8|ratio:0.8|kfold:5[:FOLD]
+                    --split leave-last-out|temporal:0.8|ratio:0.8|kfold:5[:FOLD]|cold-items:0.1
                     --model NAME [--set key=value ...] [--k 10] [--task ranking|rating]
                     [--seed N] [--sampled-negatives N] [--json]
+                    [--items movies.csv] [--tags tags.csv] [--no-items]
   localrec evaluate --train FILE --test FILE --model NAME [...]   (a split made elsewhere)
   localrec recommend --data FILE --model NAME --history ITEM,ITEM,... [--k 10] [--json]
   localrec compare [--data FILE] [--split SPEC] [--models a,b,...] [--k 10] [--json]
   localrec models [--json]
 
 Ranking evaluation is full ranking with the history's items excluded; ties rank
-the target after every other item with the same score. See docs/metrics.md.`;
+the target after every other item with the same score. See docs/metrics.md.
+
+Item texts (for content models such as tfidf): MovieLens movies.csv and tags.csv
+are read from the data file's directory when present (or from --items/--tags;
+--no-items skips them). Movies nobody rated join the catalog.
+cold-items:F holds out a fraction F of the items with all their interactions;
+each test user ranks only the held-out items. Models that cannot score items
+without interactions are reported as "n/a".`;
 
 const OPTIONS = {
   data: { type: 'string' },
@@ -38,6 +46,9 @@ const OPTIONS = {
   seed: { type: 'string', default: '42' },
   'sampled-negatives': { type: 'string', default: '0' },
   history: { type: 'string' },
+  items: { type: 'string' },
+  tags: { type: 'string' },
+  'no-items': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -76,18 +87,47 @@ function readText(file, flag) {
   }
 }
 
-/** Loads --data, or --train plus --test, into a dataset and a split. */
+/**
+ * Reads item texts into the dataset: --items/--tags, else movies.csv/tags.csv
+ * beside the interaction file (MovieLens layout). Returns what was read.
+ */
+function loadItemTexts(dataset, args, dataFile) {
+  if (args['no-items']) {
+    if (args.items || args.tags) throw new UsageError('--no-items contradicts --items/--tags');
+    return null;
+  }
+  const beside = (name) => {
+    const file = join(dirname(dataFile), name);
+    return existsSync(file) ? file : undefined;
+  };
+  const moviesFile = args.items ?? (args.tags ? undefined : beside('movies.csv'));
+  const tagsFile = args.tags ?? (args.items ? undefined : moviesFile && beside('tags.csv'));
+  const info = { movies: moviesFile ?? null, tags: tagsFile ?? null, added: 0 };
+  if (moviesFile) info.added = wrapErrors(() => dataset.readMovies(readText(moviesFile, 'items'), moviesFile)).added;
+  if (tagsFile) wrapErrors(() => dataset.readTags(readText(tagsFile, 'tags'), tagsFile));
+  return moviesFile || tagsFile ? info : null;
+}
+
+function describeTexts(texts) {
+  if (!texts) return 'no item texts';
+  const files = [texts.movies, texts.tags].filter(Boolean).map((f) => basename(f)).join(' + ');
+  return `item texts from ${files}${texts.added ? ` (+${texts.added} items without interactions)` : ''}`;
+}
+
+/** Loads --data, or --train plus --test, into a dataset (with item texts) and a split. */
 function loadSplit(core, args, seed) {
   if (args.train || args.test) {
     if (args.data) throw new UsageError('give either --data with --split, or --train with --test, not both');
     const dataset = wrapErrors(() => core.Dataset.fromText(readText(args.train, 'train'), args.train, args.format));
     const firstTestRow = wrapErrors(() => dataset.appendText(readText(args.test, 'test'), args.test, args.format));
-    return { dataset, split: wrapErrors(() => core.Split.byRows(dataset, firstTestRow)), splitName: 'given' };
+    const texts = loadItemTexts(dataset, args, args.train);
+    return { dataset, split: wrapErrors(() => core.Split.byRows(dataset, firstTestRow)), splitName: 'given', texts };
   }
   const dataset = wrapErrors(() => core.Dataset.fromText(readText(args.data, 'data'), args.data, args.format));
+  const texts = loadItemTexts(dataset, args, args.data);
   const splitName = args.split ?? 'leave-last-out';
   const split = wrapErrors(() => core.Split.make(dataset, splitName, seed));
-  return { dataset, split, splitName };
+  return { dataset, split, splitName, texts };
 }
 
 function progressFor(args, label) {
@@ -96,12 +136,23 @@ function progressFor(args, label) {
 }
 
 /** Fits and evaluates one model on a split; returns the CLI's JSON result. */
-function runEvaluation(core, args, split, modelName, modelOptions, evalOptions) {
+function runEvaluation(core, args, split, modelName, modelOptions, evalOptions, { textsOptional = false } = {}) {
   const model = wrapErrors(() => core.Model.create(modelName, modelOptions));
   try {
+    if (textsOptional && model.needsItemText() && !split.hasItemText()) {
+      // compare: a content model without texts gets a row that says so (evaluate reports the error).
+      return {
+        model: modelName, params: model.options(), task: evalOptions.task,
+        unable: 'needs item texts (--items FILE, e.g. MovieLens movies.csv)', metrics: {},
+        users: 0, cold_users: 0, skipped_users: 0, test_rows: split.testSize(), fit_seconds: 0, eval_seconds: 0,
+      };
+    }
+    // On a candidate set of items without interactions (cold-items), a model that
+    // cannot score them is reported unable by evaluate(): fitting it would be wasted.
+    const skipFit = split.candidates().length > 0 && !model.scoresColdItems();
     const fitBar = progressFor(args, `fit ${modelName}`);
     const t0 = performance.now();
-    wrapErrors(() => model.fit(split, fitBar.onProgress));
+    if (!skipFit) wrapErrors(() => model.fit(split, fitBar.onProgress));
     const fitSeconds = (performance.now() - t0) / 1000;
     fitBar.bar.done();
     const evalBar = progressFor(args, `evaluate ${modelName}`);
@@ -113,6 +164,7 @@ function runEvaluation(core, args, split, modelName, modelOptions, evalOptions) 
       model: modelName,
       params: model.options(),
       task: report.task,
+      ...(report.unable ? { unable: report.unable } : {}),
       metrics: report.metrics,
       users: report.users,
       cold_users: report.coldUsers,
@@ -145,8 +197,9 @@ function evalOptionsFrom(args) {
 async function commandEvaluate(core, args) {
   if (!args.model) throw new UsageError(`--model NAME is required; models: ${core.listModels().map((m) => m.name).join(', ')}`);
   const evalOptions = evalOptionsFrom(args);
-  const { dataset, split, splitName } = loadSplit(core, args, evalOptions.seed);
+  const { dataset, split, splitName, texts } = loadSplit(core, args, evalOptions.seed);
   try {
+    if (!args.json && !args.quiet) console.log(describeTexts(texts));
     const result = runEvaluation(core, args, split, args.model, parseSets(args.set), evalOptions);
     result.split = splitName;
     if (args.json) {
@@ -164,16 +217,18 @@ async function commandEvaluate(core, args) {
 async function commandCompare(core, args) {
   const evalOptions = evalOptionsFrom(args);
   args.data ??= new URL('../../data/ml-latest-small/ratings.csv', import.meta.url).pathname;
-  const { dataset, split, splitName } = loadSplit(core, args, evalOptions.seed);
+  const { dataset, split, splitName, texts } = loadSplit(core, args, evalOptions.seed);
   const names = args.models ? args.models.split(',') : core.listModels().map((m) => m.name);
   try {
     if (!args.json) {
       console.log(`data: ${args.data}: ${dataset.numUsers()} users, ${dataset.numItems()} items, ` +
-        `${dataset.numInteractions()} interactions; split ${splitName} (${split.trainSize()} train, ${split.testSize()} test rows)`);
+        `${dataset.numInteractions()} interactions, ${describeTexts(texts)}; split ${splitName} ` +
+        `(${split.trainSize()} train, ${split.testSize()} test rows` +
+        `${split.candidates().length ? `, ${split.candidates().length} candidate items` : ''})`);
     }
     const results = [];
     for (const name of names) {
-      results.push({ ...runEvaluation(core, args, split, name, {}, evalOptions), split: splitName });
+      results.push({ ...runEvaluation(core, args, split, name, {}, evalOptions, { textsOptional: true }), split: splitName });
     }
     if (args.json) console.log(JSON.stringify(results));
     else printTable(results, evalOptions);
@@ -188,6 +243,7 @@ async function commandRecommend(core, args) {
   if (args.history === undefined) throw new UsageError('--history ITEM,ITEM,... is required (may be empty: --history "")');
   const k = positiveInt(args.k, 'k');
   const dataset = wrapErrors(() => core.Dataset.fromText(readText(args.data, 'data'), args.data, args.format));
+  loadItemTexts(dataset, args, args.data);
   const split = wrapErrors(() => core.Split.all(dataset));
   const model = wrapErrors(() => core.Model.create(args.model, parseSets(args.set)));
   try {
@@ -241,7 +297,11 @@ function printTable(results, evalOptions) {
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) console.log(line(row));
+  results.forEach((r, i) => {
+    // A model the protocol rules out gets its reason instead of numbers.
+    if (r.unable) console.log(`${r.model.padEnd(widths[0])}  n/a: ${r.unable}`);
+    else console.log(line(rows[i]));
+  });
 }
 
 export async function main(argv) {

@@ -63,6 +63,8 @@ async function main() {
 
   const t0 = performance.now();
   const dataset = core.Dataset.fromText(ratingsText, 'ratings.csv', 'movielens');
+  // Item texts (title + genres) for the content models (tfidf); unrated movies join the catalog.
+  dataset.readMovies(moviesText, 'movies.csv');
   const all = core.Split.all(dataset);
   const models = new Map();
   for (const info of core.listModels()) {

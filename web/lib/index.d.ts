@@ -45,7 +45,30 @@ export interface Dataset {
   kcore(minUserInteractions: number, minItemInteractions: number): void;
   /** Keeps rows with value >= threshold as implicit (value 1) interactions, in place. */
   implicit(threshold: number): void;
+  /**
+   * Item texts for content models (e.g. tfidf), by this dataset's item ids; splits
+   * made afterwards carry them to fit(). readMovies: MovieLens movies.csv
+   * (movieId,title,genres): text = title + genres; ids the ratings never named
+   * join the catalog (added). readTags: tags.csv (userId,movieId,tag,timestamp):
+   * appends tags; unknown ids are skipped. setItemText: any catalog, ids[k] gets
+   * texts[k] (new ids join the catalog). Bad files throw 'PARSE_ERROR' with file:line.
+   */
+  readMovies(text: string, source: string): ItemTextStats;
+  readTags(text: string, source: string): ItemTextStats;
+  setItemText(ids: string[], texts: string[]): ItemTextStats;
+  hasItemText(): boolean;
+  /** Item `index`'s text ('' when it has none). */
+  itemText(index: number): string;
   delete(): void;
+}
+
+export interface ItemTextStats {
+  /** Rows (or ids) read. */
+  rows: number;
+  /** Items added to the catalog. */
+  added: number;
+  /** Rows about items not in the catalog (not added). */
+  skipped: number;
 }
 
 export interface DatasetStatic {
@@ -64,11 +87,18 @@ export interface Split {
   rows(part: 'train' | 'test'): { users: Int32Array; items: Int32Array; values: Float32Array; times: Float64Array };
   /** A training user's history (item indices, oldest first). */
   history(user: number): Int32Array;
+  /** The items each test user ranks (cold-items: the held-out items), ascending; empty = the whole catalog. */
+  candidates(): Int32Array;
+  /** Whether the dataset had item texts when the split was made (content models need them). */
+  hasItemText(): boolean;
   delete(): void;
 }
 
 export interface SplitStatic {
-  /** 'leave-last-out' | 'temporal:F' | 'ratio:F' | 'kfold:K' | 'kfold:K:FOLD'; seeded. */
+  /**
+   * 'leave-last-out' | 'temporal:F' | 'ratio:F' | 'kfold:K' | 'kfold:K:FOLD' | 'cold-items:F'; seeded.
+   * cold-items:F holds out a fraction F of the items with all their interactions (test) and sets candidates().
+   */
   make(dataset: Dataset, spec: string, seed: number): Split;
   /** Rows before firstTestRow train, the rest test (a split made elsewhere). */
   byRows(dataset: Dataset, firstTestRow: number): Split;
@@ -94,6 +124,11 @@ export interface Model {
   fitted(): boolean;
   numItems(): number;
   predictsRatings(): boolean;
+  /** Content models (tfidf): fit needs item texts in the split's dataset (else 'INVALID_ARGUMENT'). */
+  needsItemText(): boolean;
+  /** Whether items without interactions get meaningful scores (content models, random). */
+  scoresColdItems(): boolean;
+  /** Fits on the split's train part (and the dataset's item texts, if any). */
   fit(split: Split, onProgress?: ProgressCallback): void;
   /** Whether update() is available (ials) instead of a full fit. */
   supportsUpdate(): boolean;
@@ -109,8 +144,11 @@ export interface Model {
   score(history: Int32Array | number[]): Float32Array;
   /** Best first; ties by lower index. */
   recommend(history: Int32Array | number[], options?: RecommendOptions): { items: Int32Array; scores: Float32Array };
-  /** The history positions (source) or features (source -1) that contributed most to item's score. */
-  explain(history: Int32Array | number[], item: number, maxCount: number): { source: number; weight: number }[];
+  /**
+   * The history positions (source) or features (source -1) that contributed most
+   * to item's score; a named feature (tfidf: the shared term) has `feature`.
+   */
+  explain(history: Int32Array | number[], item: number, maxCount: number): { source: number; weight: number; feature?: string }[];
   /** The model file (docs/model-format.md), catalog included. */
   save(): Uint8Array;
   itemIds(): string[];
@@ -174,6 +212,11 @@ export interface EvaluationReport {
   /** Test users left out because every test item was already in their history. */
   skippedUsers: number;
   testRows: number;
+  /**
+   * Set (and metrics empty) when the split's candidate items have no
+   * interactions and the model cannot score such items (cold-items split, CF models).
+   */
+  unable?: string;
 }
 
 export interface OptionInfo {

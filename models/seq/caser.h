@@ -1,0 +1,149 @@
+// Caser (Tang & Wang 2018): a convolutional next-item model over the
+// embeddings of the last L items of a history.
+//
+// Network, for a history: the last L items (oldest first) are looked up in an
+// item embedding table E ((N+1) x d). A history shorter than L is padded at
+// the FRONT with the reserved padding row N (so the most recent item is always
+// at position L-1); that row is zero and never trained, i.e. a missing item
+// contributes nothing to any filter. Then, on the L x d "image":
+//  - horizontal convolutions: for every height h = 1..L, n_h filters of h
+//    rows by d columns (nn::Conv1d over time with width h), ReLU, max-pool over
+//    the L-h+1 positions -> L * n_h features (pooling before the ReLU is the
+//    same and cheaper);
+//  - a vertical convolution: n_v filters of L rows by 1 column, each a
+//    weighted sum of the L embeddings (nn::VerticalConv) -> n_v * d features;
+// concatenated, dropout (training only), a dense layer to d with ReLU:
+// z = ReLU(W [o; o~] + b); scores = W' z + b' over the items (the output item
+// embeddings W', N x d, and biases b').
+//
+// No user embedding: the paper concatenates a per-user vector P_u to z. Here a
+// query is a history, not a user id (the contract's score(history) has no user
+// at score time, and most histories belong to people absent from training),
+// so a learned per-user vector would not exist exactly where the model is
+// used. By default (user_vector=none) the model keeps only the sequence part:
+// the output embeddings have width d (not 2d). user_vector=mean folds the
+// user part in from the history instead: P = the mean of a second item table
+// U (N x d) over the history's last max_history items (in training: the
+// events before the target), and scores = W' [z; P] + b' with W' N x 2d, as
+// in the paper; it exists for any history, also one never seen in training.
+//
+// Training: each user's training rows in time order (their last max_history
+// events) give one example per position t >= 1: predict item t from the L
+// items before it (fewer, padded, near the start). Examples are shuffled each
+// epoch (Rng(seed)) into mini-batches of batch_size. The candidates of a
+// mini-batch are its targets plus `negatives` items shared by the batch, drawn
+// with probability proportional to count^sample_alpha (nn::NegativeSampler);
+// a row's own target among the other columns is masked. Loss: cross-entropy
+// (default: softmax over all the candidates, the other targets included) or
+// bce (the paper's log-loss: the target as positive, the shared negatives as
+// negatives; the batch's other targets are not used as negatives, see
+// caser_detail::sharedNegativeBce; it ranks worse here, docs/benchmarks.md).
+// Optimizer adagrad (default), adam (lazy per-row Adam for the embedding and
+// output rows) or sgd with momentum; sparse rows are updated only where
+// touched. l2 adds l2 * w to the gradient of the dense weights every step and
+// of the embedding / output rows a mini-batch touches (lazy).
+// Progress is reported, and cancellation honoured, at every mini-batch.
+//
+// Non-finite values: the loss and every gradient are checked each mini-batch,
+// the weights at the end of each epoch. A NaN or infinity stops training with
+// nn::NonFiniteError naming the epoch (and suggesting a lower learning_rate);
+// the model keeps the weights of the last completed epoch and stays fitted, or
+// stays unfitted when the first epoch fails.
+//
+// Score(history): the network on the history's last L items (values and times
+// are ignored; only the last L events matter, plus the last max_history for
+// user_vector=mean). An empty history is all
+// padding: the scores then come from the network's biases, a learned prior.
+// Explain(history, item): leave-one-out over the last L positions: the item's
+// score minus its score with that event removed (the window then reaches one
+// event further back); largest first, sources are positions in the history.
+// Sessions: the generic one (each score runs the network on the last L items).
+//
+// PARM (layout 1): u32 layout version, i32 items N, i32 L, i32 d, i32 n_h,
+// i32 n_v, i32 user_vector (0 none, 1 mean; these five must match the
+// options), then floats: embedding table ((N+1) x d, row N the zero padding
+// row); with user_vector=mean the table U (N x d); for h = 1..L (when n_h > 0): conv
+// weights (n_h x h*d), conv bias (n_h); vertical weights (n_v x L, when
+// n_v > 0); dense W (d x (L*n_h + n_v*d)), dense b (d); output W (N x d, or
+// N x 2d with user_vector=mean), output b (N).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/recommender.h"
+#include "nn/conv1d.h"
+#include "nn/dense.h"
+#include "nn/embedding.h"
+
+namespace localrec {
+
+namespace caser_detail {
+// The bce loss: scores (n x c) over the candidates [the n targets of the batch,
+// then the shared negatives]; row i's positive is column i, its negatives the
+// shared columns [n, c) whose item differs from its target (the other rows'
+// targets are not its negatives). Mean over rows of
+// softplus(-s_ii) + sum_j softplus(s_ij); dScores gets the exact gradient.
+float sharedNegativeBce(const nn::Matrix& scores, std::span<const Index> candidates, size_t n, nn::Matrix& dScores);
+}  // namespace caser_detail
+
+class Caser : public Recommender {
+ public:
+  static const std::vector<OptionSpec>& optionSpecs();
+  explicit Caser(const OptionMap& options = {});
+
+  std::string kind() const override { return "caser"; }
+  void save(Writer& out) const override;
+
+  int windowLength() const { return window_; }
+  int dimension() const { return dim_; }
+  // The padded window of a history: its last L items, front-padded with the padding id N.
+  std::vector<Index> window(std::span<const Index> items) const;
+
+ protected:
+  void fitImpl(const InteractionMatrix& train, Progress& progress) override;
+  void scoreImpl(const History& history, std::span<float> out) const override;
+  std::vector<Contribution> explainImpl(const History& history, Index item, size_t maxCount) const override;
+  void loadImpl(Reader& in) override;
+
+ private:
+  explicit Caser(const OptionReader& reader);
+  void buildNetwork(Index numItems);
+  std::vector<nn::Parameter*> parameters();
+  size_t featureSize() const;
+  // z (1 x d) for one padded window of L ids (inference).
+  void hiddenOf(std::span<const Index> windowIds, nn::Matrix& z) const;
+  // The output layer's input for a history (1 x d, or 1 x 2d with user_vector=mean).
+  void topOf(std::span<const Index> items, nn::Matrix& top) const;
+  // out (d floats) = the mean of the user_vector table's rows of `items` (zeros when empty).
+  void historyMean(std::span<const Index> items, float* out) const;
+  Index paddingId() const { return static_cast<Index>(numItemsBuilt_); }
+
+  int window_;
+  int dim_;
+  int nH_;
+  int nV_;
+  double dropout_;
+  int negatives_;
+  double sampleAlpha_;
+  std::string loss_;
+  std::string optimizer_;
+  double learningRate_;
+  double momentum_;
+  double l2_;
+  int epochs_;
+  int batchSize_;
+  bool userVector_;
+  int maxHistory_;
+  uint64_t seed_;
+
+  size_t numItemsBuilt_ = 0;
+  nn::Embedding embedding_;               // (N+1) x d, row N = padding
+  std::vector<nn::Conv1d> horizontal_;    // heights 1..L (empty when n_h = 0)
+  nn::VerticalConv vertical_;             // n_v x L (unused when n_v = 0)
+  nn::Dense fc_;                          // (L*n_h + n_v*d) -> d
+  nn::Embedding userEmbedding_;           // N x d, user_vector=mean only
+  nn::Dense output_;                      // d (2d with user_vector=mean) -> N, sparse rows
+};
+
+}  // namespace localrec

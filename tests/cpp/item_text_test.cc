@@ -1,0 +1,140 @@
+// Item texts from MovieLens movies.csv / tags.csv and from id/text lists.
+#include "data/item_text.h"
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+
+#include "core/error.h"
+#include "data/csv_reader.h"
+#include "data/preprocess.h"
+
+using namespace localrec;
+
+namespace {
+
+Dataset ratings() { return readDataset("userId,movieId,rating,timestamp\n1,10,4,1\n1,20,3,2\n2,10,5,3\n", "r.csv"); }
+
+std::string slurp(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  REQUIRE(f != nullptr);
+  std::string text;
+  char buf[1 << 16];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  std::fclose(f);
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("item text: CSV records with quotes, commas, doubled quotes, CRLF and line breaks", "[data]") {
+  std::vector<std::vector<std::string>> records;
+  std::vector<size_t> lines;
+  parseCsvRecords("\xEF\xBB\xBF" "a,\"b, c\",\"say \"\"hi\"\"\"\r\n1,\"two\nlines\",3\n\nlast", "x.csv", records, lines);
+  REQUIRE(records.size() == 4);
+  REQUIRE(records[0] == std::vector<std::string>{"a", "b, c", "say \"hi\""});
+  REQUIRE(records[1] == std::vector<std::string>{"1", "two\nlines", "3"});
+  REQUIRE(records[2] == std::vector<std::string>{""});
+  REQUIRE(records[3] == std::vector<std::string>{"last"});
+  REQUIRE(lines == std::vector<size_t>{1, 2, 4, 5});
+  REQUIRE_THROWS_AS(parseCsvRecords("a\n\"open,b\nc\n", "x.csv", records, lines), ParseError);
+  REQUIRE_THROWS_WITH(parseCsvRecords("a\n\"open,b\nc\n", "x.csv", records, lines),
+                      Catch::Contains("x.csv:2") && Catch::Contains("unterminated"));
+  REQUIRE_THROWS_WITH(parseCsvRecords("a\n\"q\"x,b\n", "x.csv", records, lines), Catch::Contains("x.csv:2"));
+}
+
+TEST_CASE("item text: movies.csv and tags.csv map through the ratings' ids and extend the catalog", "[data]") {
+  Dataset d = ratings();
+  REQUIRE(d.numItems() == 2);
+  const auto movies = readMovieLensMovies(
+      "movieId,title,genres\n10,\"Matrix, The (1999)\",Action|Sci-Fi\n30,Amélie (2001),(no genres listed)\n"
+      "20,Heat (1995),Crime\n",
+      "movies.csv", d);
+  REQUIRE(movies.rows == 3);
+  REQUIRE(movies.added == 1);  // movie 30 was never rated: it joins the catalog at index 2
+  REQUIRE(d.numItems() == 3);
+  REQUIRE(d.items.find("30") == 2);
+  REQUIRE(d.itemText.of(0) == "Matrix, The (1999)\nAction Sci-Fi");
+  REQUIRE(d.itemText.of(1) == "Heat (1995)\nCrime");
+  REQUIRE(d.itemText.of(2) == "Amélie (2001)");
+  const auto tags = readMovieLensTags(
+      "userId,movieId,tag,timestamp\n1,10,cyberpunk,5\n2,10,\"philosophy, sort of\",6\n2,99,unknown movie,7\n",
+      "tags.csv", d);
+  REQUIRE(tags.rows == 3);
+  REQUIRE(tags.skipped == 1);
+  REQUIRE(d.numItems() == 3);  // tags never extend the catalog
+  REQUIRE(d.itemText.of(0) == "Matrix, The (1999)\nAction Sci-Fi\ncyberpunk\nphilosophy, sort of");
+
+  // Without extending: unknown movies are skipped.
+  Dataset e = ratings();
+  const auto kept = readMovieLensMovies("movieId,title,genres\n10,A,B\n30,C,D\n", "movies.csv", e, false);
+  REQUIRE(kept.skipped == 1);
+  REQUIRE(e.numItems() == 2);
+  REQUIRE(e.itemText.size() == 2);
+
+  // Tags read first stay after the title and genres.
+  Dataset f = ratings();
+  readMovieLensTags("userId,movieId,tag,timestamp\n1,20,tense,1\n", "tags.csv", f);
+  readMovieLensMovies("movieId,title,genres\n20,Heat,Crime\n", "movies.csv", f);
+  REQUIRE(f.itemText.of(1) == "Heat\nCrime\ntense");
+}
+
+TEST_CASE("item text: bad files name the file and line; the dataset is left unchanged", "[data]") {
+  Dataset d = ratings();
+  const auto check = [&](const std::string& text, const std::string& what, bool tags = false) {
+    INFO(text);
+    try {
+      tags ? readMovieLensTags(text, "m.csv", d) : readMovieLensMovies(text, "m.csv", d);
+      FAIL("no error");
+    } catch (const ParseError& e) {
+      REQUIRE_THAT(e.what(), Catch::Contains(what));
+    }
+    REQUIRE(d.numItems() == 2);
+    REQUIRE(d.itemText.empty());
+  };
+  check("", "m.csv: empty file");
+  check("id,name\n1,x\n", "m.csv:1: expected the header movieId,title,genres");
+  check("movieId,title,genres\n10,A,B\n30,Lost, The,Drama\n", "m.csv:3: expected 3 fields");
+  check("movieId,title,genres\n10,A,B\n11,\"never closed,B\n", "m.csv:3: unterminated");
+  check("movieId,title,genres\n10,A,B\n,C,D\n", "m.csv:3: field 1 (movieId) is empty");
+  check("movieId,title,genres\n10,A,B\n\n10,C,D\n", "m.csv:4: field 1 (movieId): '10' appears again (first on line 2)");
+  check("userId,movieId,tag,timestamp\n1,10\n", "m.csv:2: expected 4 fields", true);
+}
+
+TEST_CASE("item text: setItemTexts for any catalog; compact keeps texts with their items", "[data]") {
+  Dataset d = ratings();
+  const auto stats = setItemTexts(d, {"20", "new"}, {"second item", "a new one"});
+  REQUIRE(stats.added == 1);
+  REQUIRE(d.numItems() == 3);
+  REQUIRE(d.itemText.of(0).empty());
+  REQUIRE(d.itemText.of(1) == "second item");
+  REQUIRE(d.itemText.of(2) == "a new one");
+  REQUIRE_THROWS_AS(setItemTexts(d, {"a"}, {}), InvalidArgument);
+  REQUIRE_THROWS_AS(setItemTexts(d, {"a", "a"}, {"x", "y"}), InvalidArgument);
+  REQUIRE_THROWS_AS(setItemTexts(d, {""}, {"x"}), InvalidArgument);
+
+  // compact drops the item without rows ("new") and keeps the others' texts in step.
+  d.rows = Interactions{};
+  d.rows.push(0, 1, 1, 0);  // only item "20" (index 1) keeps a row
+  compact(d);
+  REQUIRE(d.numItems() == 1);
+  REQUIRE(d.items.external(0) == "20");
+  REQUIRE(d.itemText.size() == 1);
+  REQUIRE(d.itemText.of(0) == "second item");
+}
+
+TEST_CASE("item text: the real ml-latest-small movies.csv and tags.csv", "[data]") {
+  CsvOptions options;
+  Dataset d = readDataset(slurp(LOCALREC_DATA_DIR "/ml-latest-small/ratings.csv"), "ratings.csv", options);
+  REQUIRE(d.numItems() == 9724);
+  const auto movies = readMovieLensMovies(slurp(LOCALREC_DATA_DIR "/ml-latest-small/movies.csv"), "movies.csv", d);
+  REQUIRE(movies.rows == 9742);
+  REQUIRE(movies.added == 18);  // movies nobody rated
+  REQUIRE(d.numItems() == 9742);
+  const auto tags = readMovieLensTags(slurp(LOCALREC_DATA_DIR "/ml-latest-small/tags.csv"), "tags.csv", d);
+  REQUIRE(tags.rows == 3683);
+  REQUIRE(tags.skipped == 0);
+  const Index toyStory = d.items.find("1");
+  REQUIRE(d.itemText.of(toyStory).rfind("Toy Story (1995)\nAdventure Animation Children Comedy Fantasy", 0) == 0);
+  REQUIRE(d.itemText.of(d.items.find("7789")) == "11'09\"01 - September 11 (2002)\nDrama\nterrorism");
+  for (Index i = 0; i < d.numItems(); ++i) REQUIRE_FALSE(d.itemText.of(i).empty());
+}
