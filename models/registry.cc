@@ -12,6 +12,7 @@
 #include "models/cf/popularity.h"
 #include "models/cf/random.h"
 #include "models/cf/user_knn.h"
+#include "models/content/text_cnn.h"
 #include "models/content/tfidf.h"
 #include "models/seq/caser.h"
 #include "models/seq/gru4rec.h"
@@ -40,6 +41,7 @@ const std::vector<ModelInfo>& modelRegistry() {
       entry<Caser>("caser", "Caser (Tang & Wang 2018): horizontal and vertical convolutions over the last L item embeddings, next-item scores"),
       entry<RandomScores>("random", "seeded uniform random scores per history (a floor, e.g. for the cold-items table)"),
       entry<TfIdf>("tfidf", "TF-IDF content filtering: cosine between item texts and the history's profile; scores items without interactions (needs item texts)"),
+      entry<TextCnn>("text_cnn", "ConvMF-style text CNN (Kim et al. 2016): word CNN regressed onto iALS item factors; vectors for items without interactions (needs item texts)"),
   };
   return registry;
 }

@@ -4,7 +4,8 @@
 //   node scripts/validation-split.mjs --data FILE --split ratio:0.8 [--seed 42] --out DIR
 // applies the split (as the CLI would with the same --seed), then splits its train
 // part again with the same spec and seed+1, and writes DIR/train.csv and
-// DIR/valid.csv (user,item,rating,timestamp). Tune with
+// DIR/valid.csv (user,item,rating,timestamp), and the whole train part as
+// DIR/outer-train.csv (for cold-items: see below). Tune with
 //   localrec evaluate --train DIR/train.csv --test DIR/valid.csv --model NAME --set ...
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,8 @@ if (!args.data || !args.out) {
   console.error('usage: validation-split.mjs --data FILE [--split SPEC] [--seed N] --out DIR');
   process.exit(2);
 }
-const core = await loadCore();
+// LOCALREC_MODULE_URL selects another build of the core, as in the CLI.
+const core = await loadCore(process.env.LOCALREC_MODULE_URL ? { moduleUrl: process.env.LOCALREC_MODULE_URL } : {});
 const seed = Number(args.seed);
 const dataset = core.Dataset.fromText(readFileSync(args.data, 'utf8'), args.data, args.format);
 const outer = core.Split.make(dataset, args.split, seed);
@@ -38,6 +40,11 @@ const split = core.Split.make(inner, args.split, seed + 1);
 mkdirSync(args.out, { recursive: true });
 writeFileSync(join(args.out, 'train.csv'), toCsv(split.rows('train'), inner));
 writeFileSync(join(args.out, 'valid.csv'), toCsv(split.rows('test'), inner));
+// The train part itself too: a given --train/--test pair carries no candidate set,
+// so a cold-items validation runs the CLI's own split on it (same spec, seed + 1):
+//   localrec compare --data DIR/outer-train.csv --split cold-items:0.1 --seed 43 \
+//     --items data/ml-latest-small/movies.csv --tags data/ml-latest-small/tags.csv --models ...
+writeFileSync(join(args.out, 'outer-train.csv'), toCsv(train, dataset));
 console.log(`wrote ${join(args.out, 'train.csv')} (${split.trainSize()} rows) and valid.csv (${split.testSize()} rows) ` +
   `from the train part (${outer.trainSize()} rows) of ${args.split} seed ${seed}`);
 for (const h of [split, inner, outer, dataset]) h.delete();

@@ -44,6 +44,11 @@ const std::map<std::string, ContractSettings>& contractSettings() {
       {"random", {{{"seed", "3"}}, {/*findsBestItem=*/false, /*deterministic=*/true, /*prepare=*/{}}}},
       // The contract supplies item texts (contractItemText) in which item 0 shares words with both clusters.
       {"tfidf", {{{"min_df", "1"}}, {}}},
+      // text_cnn: the contract texts again; small network, the inner iALS as in the ials entry.
+      {"text_cnn",
+       {{{"factors", "8"}, {"cf_iterations", "8"}, {"embedding_dim", "8"}, {"filters", "4"}, {"epochs", "5"},
+         {"min_count", "1"}, {"batch_size", "8"}},
+        {}}},
   };
   return table;
 }
