@@ -247,6 +247,8 @@ export interface LoadCoreOptions {
   /** The .wasm bytes, when the caller has them (no fetch then). */
   wasmBinary?: ArrayBuffer | Uint8Array;
   locateFile?: (file: string, prefix: string) => string;
+  /** Where the core's own diagnostic lines go (debug builds log heap growth); default console.error. */
+  print?: (text: string) => void;
 }
 
 /** Loads the core once per moduleUrl (memoized); rejects if the .wasm cannot be loaded. */

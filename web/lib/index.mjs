@@ -12,18 +12,23 @@ const cache = new Map();
 /**
  * Loads the core module once per configuration and resolves to its Embind API.
  * @param {{ moduleUrl?: string, wasmBinary?: ArrayBuffer|Uint8Array,
- *           locateFile?: (file: string, prefix: string) => string }} [options]
+ *           locateFile?: (file: string, prefix: string) => string,
+ *           print?: (text: string) => void }} [options]
  * @returns {Promise<LocalRecCore>}
  */
 export function loadCore(options = {}) {
   const moduleUrl = options.moduleUrl ?? defaultModuleUrl;
-  const key = options.wasmBinary || options.locateFile ? null : moduleUrl;
+  const key = options.wasmBinary || options.locateFile || options.print ? null : moduleUrl;
   if (key && cache.has(key)) return cache.get(key);
   const promise = (async () => {
     const { default: createLocalRecCore } = await import(/* @vite-ignore */ moduleUrl);
     const init = {};
     if (options.wasmBinary) init.wasmBinary = options.wasmBinary;
     if (options.locateFile) init.locateFile = options.locateFile;
+    // The core prints nothing in release builds; debug builds (-sASSERTIONS=2)
+    // log heap growth. It goes to stderr by default, so a host's stdout (e.g.
+    // the CLI's --json output) stays the host's own.
+    init.print = options.print ?? ((text) => console.error(text));
     return checkedCore(await createLocalRecCore(init));
   })();
   if (key) {
