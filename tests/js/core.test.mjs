@@ -1,7 +1,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 
-import { core, TINY_CSV } from './helpers.mjs';
+import { core, moduleUrl, TINY_CSV } from './helpers.mjs';
 import { mapItemIds, recommendForHistory } from '../../web/lib/index.mjs';
 
 test('the module is the SIMD build and lists its models', async () => {
@@ -136,4 +137,19 @@ test('fit reports progress and a truthy callback return cancels it', async () =>
   assert.throws(() => other.fit(split, () => true), (e) => e.code === 'CANCELLED');
   assert.equal(other.fitted(), false);
   for (const h of [model, other, split, ds]) h.delete();
+});
+
+test('an uncaught error in the embedding Node program is reported as itself, not as the module source', () => {
+  // The module must not install process-wide handlers: Emscripten's default ones
+  // rethrow from inside the one-line minified module, so Node printed that whole
+  // line (about 90 KB) as the error's source context.
+  const program = `
+    import { loadCore } from ${JSON.stringify(new URL('../../web/lib/index.mjs', import.meta.url).href)};
+    const core = await loadCore(${moduleUrl ? JSON.stringify({ moduleUrl }) : '{}'});
+    core.Split.make(core.Dataset.fromText('user,item\\nu1,a\\n', 'tiny', 'csv'), 'no-such-split', 1);`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8' });
+  assert.notEqual(run.status, 0);
+  assert.match(run.stderr, /invalid split 'no-such-split'/);
+  assert.doesNotMatch(run.stderr, /createLocalRecCore/);
+  assert.ok(run.stderr.length < 4000, `stderr is ${run.stderr.length} characters`);
 });
