@@ -61,7 +61,8 @@ function benchNames() {
 function peerScripts() {
   return fs
     .readdirSync(path.join(repo, 'bench'))
-    .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && f !== 'accuracy.mjs')
+    // (tfjs_setup.mjs is the TF.js peers' shared module, not a peer.)
+    .filter((f) => f.endsWith('.mjs') && !['run.mjs', 'accuracy.mjs', 'tfjs_setup.mjs'].includes(f))
     .sort();
 }
 
@@ -286,6 +287,8 @@ function report(m, skipped) {
     '- **tfjs-wasm** (nn_gru_* tables): bench/tfjs_gru.mjs, the same GRU training and inference in',
     '  TensorFlow.js 4.22 on `tfjs-backend-wasm` (SIMD, one thread), with the gradients the wasm backend',
     '  lacks or runs slowly replaced through `tf.customGrad` (see the script); median of 3 samples.',
+    '  In the caser_train table: bench/tfjs_caser.mjs, the same Caser network and training step, one epoch',
+    '  (`first_loss` / `last_loss`: mean loss of its first and last 20 mini-batches).',
     '- `impl` `simd` is the library kernel (which in the wasm scalar build compiles to its scalar',
     '  fallback); `scalar` is its plain-loop reference, built in each build. Compilers may still',
     '  auto-vectorize a plain loop without a reduction (axpy) natively and in the SIMD wasm build.',

@@ -53,10 +53,20 @@
 // Inference: 0.3 s warm-up, then 3 samples of >= 0.3 s, median.
 //
 //   node bench/tfjs_gru.mjs [--stock-matmul-grad] [--sample-seconds S] [--check-grads]
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
+import {
+  addBiasFast,
+  fillSampledMask,
+  gatherRows,
+  initWasm,
+  makeRng,
+  makeSampler,
+  matMulFast,
+  median,
+  softmaxCrossEntropy,
+  useBackend,
+  zipfItems,
+} from './tfjs_setup.mjs';
 
 const N_ITEMS = 3416;
 const EMB = 64;
@@ -72,74 +82,7 @@ const sArg = argv.indexOf('--sample-seconds');
 const SAMPLE_S = sArg >= 0 ? Number(argv[sArg + 1]) : 1.5;
 if (!(SAMPLE_S > 0)) throw new Error(`tfjs_gru: --sample-seconds must be a positive number, got ${argv[sArg + 1]}`);
 
-async function initWasm() {
-  // As bench/tfjs_matmul.mjs: only the single-thread SIMD binary maps to a real file.
-  const require = createRequire(import.meta.url);
-  const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
-  const missing = '/nonexistent/only-the-single-thread-simd-build-is-allowed.wasm';
-  tfwasm.setWasmPaths({
-    'tfjs-backend-wasm.wasm': missing,
-    'tfjs-backend-wasm-simd.wasm': path.join(dist, 'tfjs-backend-wasm-simd.wasm'),
-    'tfjs-backend-wasm-threaded-simd.wasm': missing,
-  });
-  tfwasm.setThreadsCount(1);
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) {
-    throw new Error('tfjs_gru: this runtime has no WebAssembly SIMD; the peer number would be meaningless');
-  }
-  await useBackend('wasm');
-}
-
-async function useBackend(name) {
-  if (!(await tf.setBackend(name))) throw new Error(`tfjs_gru: the ${name} backend failed to initialize`);
-  await tf.ready();
-  if (tf.getBackend() !== name) throw new Error(`tfjs_gru: backend is ${tf.getBackend()}, expected ${name}`);
-}
-
 // ---- data (seeded; the same distributions as nn_bench, not the same stream) ----
-
-// mulberry32: a small seeded 32-bit generator; uniform() in [0, 1).
-function makeRng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// First index with cdf[i] >= u.
-function lowerBound(cdf, u) {
-  let lo = 0;
-  let hi = cdf.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (cdf[mid] < u) lo = mid + 1;
-    else hi = mid;
-  }
-  return Math.min(lo, cdf.length - 1);
-}
-
-function zipfItems(count, rng) {
-  const cdf = new Float64Array(N_ITEMS);
-  let sum = 0;
-  for (let i = 0; i < N_ITEMS; ++i) cdf[i] = sum += 1 / (i + 1);
-  const out = new Int32Array(count);
-  for (let k = 0; k < count; ++k) out[k] = lowerBound(cdf, rng() * sum);
-  return out;
-}
-
-// Draws with replacement with probability ~ counts^alpha (nn::NegativeSampler's law).
-function makeSampler(counts, alpha, rng) {
-  const cdf = new Float64Array(counts.length);
-  let sum = 0;
-  for (let i = 0; i < counts.length; ++i) cdf[i] = sum += counts[i] > 0 ? counts[i] ** alpha : 0;
-  return (out, from) => {
-    for (let k = from; k < out.length; ++k) out[k] = lowerBound(cdf, rng() * sum);
-  };
-}
 
 // Inputs and targets of batch `windowStart`, time-major (row t*B + b), as nn_bench.
 function fillBatch(data, windowStart, inputs, targets) {
@@ -153,60 +96,7 @@ function fillBatch(data, windowStart, inputs, targets) {
   }
 }
 
-// ---- ops with replaced gradients ----
-
-// Rows `ids` (int32 [n]) of table [rows, cols]; gradient: scatterND of dy into the table shape.
-function gatherRows(table, ids) {
-  const op = tf.customGrad((tab) => ({
-    value: tf.gather(tab, ids),
-    gradFunc: (dy) => tf.scatterND(ids.expandDims(1), dy, tab.shape),
-  }));
-  return op(table);
-}
-
-// a [m, k] times b [k, n]; gradient with explicitly transposed operands.
-// (Tensors a gradient needs must go through save(): the forward pass of
-// tf.variableGrads disposes the intermediates it does not return.)
-const matMulFast = tf.customGrad((a, b, save) => {
-  save([a, b]);
-  return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy, [sa, sb]) => [tf.matMul(dy, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy)],
-  };
-});
-
-// x [n, c] plus a bias b [c] on every row; the gradient of b as one product
-// ones[1, n] dy (the stock one, a Sum over axis 0, takes ~80 ms on [1280, 3416]).
-const addBiasFast = tf.customGrad((x, b) => ({
-  value: tf.add(x, b),
-  gradFunc: (dy) => [dy, tf.reshape(tf.matMul(tf.ones([1, dy.shape[0]]), dy), [dy.shape[1]])],
-}));
-
-// Mean over rows of the softmax cross-entropy of logits [n, c] with the target
-// column targetCols[i] (int32 [n]) of each row; gradient (softmax - onehot) / n,
-// from the exponentials of the forward pass (the wasm Exp kernel is slow: one
-// pass instead of two). flatTargets: int32 [n] with i * c + targetCols[i].
-// maskAdd: null or [n, c] with 0 (scored) or -1e9 (left out of the softmax).
-function softmaxCrossEntropy(logits, targetCols, flatTargets, maskAdd) {
-  const [n, c] = logits.shape;
-  const op = tf.customGrad((x, save) => {
-    const s = maskAdd ? tf.add(x, maskAdd) : x;
-    const m = tf.max(s, 1, true);    // [n, 1]
-    const e = tf.exp(tf.sub(s, m));  // [n, c]
-    const sum = tf.sum(e, 1, true);  // [n, 1]
-    const lse = tf.add(tf.log(sum), m);
-    const picked = tf.gather(tf.reshape(s, [n * c]), flatTargets);  // s[i, target_i]
-    save([e, sum]);
-    return {
-      value: tf.mean(tf.sub(tf.reshape(lse, [n]), picked)),
-      gradFunc: (dy, [se, ssum]) => {
-        const dyN = tf.div(dy, n);
-        return tf.sub(tf.mul(se, tf.div(dyN, ssum)), tf.mul(tf.oneHot(targetCols, c), dyN));
-      },
-    };
-  });
-  return op(logits);
-}
+// ---- ops with replaced gradients (bench/tfjs_setup.mjs) ----
 
 // The stock TF.js formulation of the same functions (for --check-grads).
 function stockSoftmaxCrossEntropy(logits, targetCols, flatTargets, maskAdd) {
@@ -303,20 +193,9 @@ class Net {
     this.sample(this.candidates, EVENTS);
     const candIds = tf.tensor1d(this.candidates, 'int32');
     const cols = tf.range(0, EVENTS, 1, 'int32');  // row i's target is column i
-    // Masked: column j holds row i's target item and j != i (built in JS: the
-    // broadcast Equal/NotEqual kernels of the wasm backend take ~1 s on this shape).
-    const mask = this.mask;
-    mask.fill(0);
-    const colsOf = new Map();
-    for (let j = 0; j < c; ++j) {
-      const id = this.candidates[j];
-      if (!colsOf.has(id)) colsOf.set(id, []);
-      colsOf.get(id).push(j);
-    }
-    for (let i = 0; i < EVENTS; ++i) {
-      for (const j of colsOf.get(this.targets[i])) if (j !== i) mask[i * c + j] = -1e9;
-    }
-    const maskAdd = tf.tensor2d(mask, [EVENTS, c]);
+    // Masked: column j holds row i's target item and j != i.
+    fillSampledMask(this.mask, this.targets, this.candidates, EVENTS);
+    const maskAdd = tf.tensor2d(this.mask, [EVENTS, c]);
     return { inputIds, cols, flat, candIds, maskAdd };
   }
 
@@ -360,11 +239,6 @@ class Net {
 }
 
 // ---- measurement ----
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 function measureTrain(impl, hidden, negatives, data, counts, samples) {
   const net = new Net(hidden, negatives, counts, OPS_RUN);
@@ -459,8 +333,8 @@ async function checkGrads(data, counts) {
 }
 
 async function main() {
-  await initWasm();
-  const data = zipfItems(USERS * PER_USER, makeRng(1));
+  await initWasm('tfjs_gru');
+  const data = zipfItems(USERS * PER_USER, N_ITEMS, makeRng(1));
   const counts = new Float64Array(N_ITEMS);
   for (const id of data) counts[id] += 1;
   if (argv.includes('--check-grads')) return checkGrads(data, counts);
@@ -469,7 +343,7 @@ async function main() {
   const runs = [{ backend: 'wasm', impl: stockMatMulGrad ? 'tfjs-wasm-stockgrad' : 'tfjs-wasm', hiddens: [64, 128], samples: 3 }];
   const extra = { row_impl: 'default', simd: 'wasm SIMD, 1 thread', tfjs: tf.version_core };
   for (const r of runs) {
-    await useBackend(r.backend);
+    await useBackend('tfjs_gru', r.backend);
     for (const hidden of r.hiddens) {
       for (const negatives of [0, 512, 2048]) {
         const { eventsPerS, lastLoss } = measureTrain(r.impl, hidden, negatives, data, counts, r.samples);

@@ -13,39 +13,13 @@
 //    2 MB result copied out to JS), as a caller that needs the numbers pays.
 // Each figure: batches repeat until a sample lasts >= 0.3 s; median of 5 samples
 // (best_gflops: the fastest sample).
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
+import { initWasm } from './tfjs_setup.mjs';
 
 const M = 256;
 const K = 64;
 const N = 2000;
 const FLOPS = 2 * M * K * N;
-
-async function initBackend() {
-  // The .wasm files ship in the package's dist folder, beside its main script.
-  // Map only the SIMD binary to a real file: if the backend picked the scalar or
-  // the threaded one, loading fails instead of silently measuring something else.
-  const require = createRequire(import.meta.url);
-  const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
-  const missing = '/nonexistent/only-the-single-thread-simd-build-is-allowed.wasm';
-  tfwasm.setWasmPaths({
-    'tfjs-backend-wasm.wasm': missing,
-    'tfjs-backend-wasm-simd.wasm': path.join(dist, 'tfjs-backend-wasm-simd.wasm'),
-    'tfjs-backend-wasm-threaded-simd.wasm': missing,
-  });
-  tfwasm.setThreadsCount(1);
-  // Single thread: the threaded build would otherwise be chosen where workers exist.
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) {
-    throw new Error('tfjs_matmul: this runtime has no WebAssembly SIMD; the peer number would be meaningless');
-  }
-  if (!(await tf.setBackend('wasm'))) throw new Error('tfjs_matmul: the wasm backend failed to initialize');
-  await tf.ready();
-  if (tf.getBackend() !== 'wasm') throw new Error(`tfjs_matmul: backend is ${tf.getBackend()}, expected wasm`);
-  return { threads: tfwasm.getThreadsCount() };
-}
 
 // Median and minimum over 5 samples of the seconds per call of fn(batch), which runs batch calls.
 function secondsPerCall(fn) {
@@ -74,7 +48,8 @@ function secondsPerCall(fn) {
 }
 
 async function main() {
-  const { threads } = await initBackend();
+  // Single-thread SIMD wasm backend (bench/tfjs_setup.mjs).
+  const { threads } = await initWasm('tfjs_matmul');
   const a = tf.randomUniform([M, K], -1, 1, 'float32', 1);
   const b = tf.randomUniform([K, N], -1, 1, 'float32', 2);
   let sink = 0;
