@@ -348,9 +348,11 @@ function main() {
   fs.mkdirSync(resultsDir, { recursive: true });
   fs.writeFileSync(path.join(resultsDir, 'latest.jsonl'), results.map((r) => JSON.stringify(r)).join('\n') + '\n');
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  // Sections owned by other scripts or written by hand (bench/accuracy.mjs
-  // writes between <!-- accuracy:begin/end -->; long runs measured by hand sit
-  // between <!-- NAME:begin/end --> markers) are carried over unchanged.
+  // Sections owned by other scripts or written by hand are carried over
+  // unchanged: every <!-- NAME:begin/end --> block (bench/accuracy.mjs writes
+  // accuracy, accuracy-rating, accuracy-next and accuracy-cold; long runs and
+  // their notes measured by hand sit in blocks of their own). Text outside a
+  // block is regenerated, so hand-written prose must live inside one.
   const previous = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
   const kept = previous.match(/<!-- ([\w-]+):begin -->[\s\S]*?<!-- \1:end -->/g) ?? [];
   fs.writeFileSync(outFile, report(m, skipped) + kept.map((block) => `\n${block}\n`).join(''));
