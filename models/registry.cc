@@ -33,7 +33,7 @@ const std::vector<ModelInfo>& modelRegistry() {
       entry<ItemKnn>("item_knn", "item-based kNN: cosine (shrunk) or Jaccard, top-N neighbours per item"),
       entry<UserKnn>("user_knn", "user-based kNN: cosine or Pearson against every training user, top-K vote"),
       entry<BiasBaseline>("bias", "rating baseline: global mean + regularized user and item biases"),
-      entry<BiasedMf>("biased_mf", "explicit-rating MF with biases (SGD, Koren 2009); ridge fold-in of any history"),
+      entry<BiasedMf>("biased_mf", "explicit-rating MF with biases and the SVD++ implicit term (SGD, Koren 2008/2009); ridge fold-in of any history"),
       entry<Bpr>("bpr", "BPR-MF (Rendle 2009), uniform negatives; SGD fold-in of any history"),
       entry<Ials>("ials", "implicit-feedback ALS (Hu et al. 2008), CG or exact solves; fold-in of any history"),
       entry<Ease>("ease", "EASE^R closed-form item-item regression (Steck 2019); dense items^2 weights, max_items limit"),

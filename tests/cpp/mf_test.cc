@@ -1,7 +1,9 @@
 // Known-answer tests for the factor/bias models: bias (hand-computed biases and
 // the exact regularized least-squares optimum), biased_mf (a hand-computed SGD
-// step, the exact fold-in, fold-in vs the trained user, RMSE on planted low-rank
-// data), bpr (the gradient against finite differences, AUC on planted clusters,
+// step, the SVD++ visit against finite differences, the exact fold-in with and
+// without the implicit term, fold-in vs the trained user, RMSE on planted
+// low-rank data, the layout-1 model file),
+// bpr (the gradient against finite differences, AUC on planted clusters,
 // the best-of-candidates negative draw against a replayed brute force).
 #include <Eigen/Dense>
 #include <catch2/catch.hpp>
@@ -169,24 +171,115 @@ TEST_CASE("biased_mf: one SGD step matches a hand-computed update", "[models]") 
   REQUIRE(q[1] == Approx(0.4 + 0.1 * (1.4 * -1.0 - 0.05 * 0.4)));  // 0.258
 }
 
+TEST_CASE("biased_mf: a one-rating SVD++ visit is one gradient step (finite differences)", "[models]") {
+  // J = e^2/2 + reg/2 (|p|^2 + |q_i|^2) + regBias/2 (bu^2 + b_i^2) + regY/2 sum_{j in N} |y_j|^2,
+  // e = r - (mu + bu + b_i + q_i . (p + |N|^-1/2 sum_{j in N} y_j)); rated item i = 1, N = {0, 1, 3}.
+  Rng rng(12);
+  const int F = 3, I = 4;
+  std::vector<float> p(F), bias(I), Q(I * F), Y(I * F);
+  for (auto* v : {&p, &bias, &Q, &Y})
+    for (float& x : *v) x = rng.uniform(-1.0f, 1.0f);
+  float bu = 0.2f;
+  const float mu = 3.1f, r = 4.5f, reg = 0.07f, regBias = 0.03f, regY = 0.11f;
+  const std::vector<Index> rated = {1}, implicitItems = {0, 1, 3};
+  const std::vector<float> values = {r};
+  auto objective = [&]() {
+    double pz[F];
+    for (int k = 0; k < F; ++k) {
+      double z = 0;
+      for (Index j : implicitItems) z += Y[j * F + k];
+      pz[k] = p[k] + z / std::sqrt(3.0);
+    }
+    double pred = mu + bu + bias[1], J = 0;
+    for (int k = 0; k < F; ++k) pred += Q[1 * F + k] * pz[k];
+    J = 0.5 * (r - pred) * (r - pred) + 0.5 * regBias * (bu * bu + bias[1] * bias[1]);
+    for (int k = 0; k < F; ++k) J += 0.5 * reg * (p[k] * p[k] + Q[1 * F + k] * Q[1 * F + k]);
+    for (Index j : implicitItems)
+      for (int k = 0; k < F; ++k) J += 0.5 * regY * Y[j * F + k] * Y[j * F + k];
+    return J;
+  };
+  auto numeric = [&](float* param) {
+    const float keep = *param, h = 1e-2f;
+    *param = keep + h;
+    const double up = objective();
+    *param = keep - h;
+    const double down = objective();
+    *param = keep;
+    return (up - down) / (2 * h);
+  };
+  std::vector<float*> params = {&bu};
+  for (int k = 0; k < I; ++k) params.push_back(&bias[k]);
+  for (int k = 0; k < F; ++k) params.push_back(&p[k]);
+  for (int k = 0; k < I * F; ++k) params.push_back(&Q[k]);
+  for (int k = 0; k < I * F; ++k) params.push_back(&Y[k]);
+  std::vector<double> grad, before;
+  for (float* x : params) {
+    grad.push_back(numeric(x));
+    before.push_back(*x);
+  }
+  const double j0 = objective();
+  std::vector<float> scratch;
+  // lr = 1: the step IS minus the gradient (taken at the old values).
+  const double sq = BiasedMf::implicitVisit(rated, values, implicitItems, mu, bu, p.data(), bias.data(), Q.data(),
+                                            Y.data(), F, 1.0f, reg, regBias, regY, scratch);
+  size_t touched = 0;
+  for (size_t k = 0; k < params.size(); ++k) {
+    INFO("parameter " << k);
+    REQUIRE(*params[k] - before[k] == Approx(-grad[k]).margin(3e-4));
+    touched += grad[k] != 0.0 ? 1 : 0;
+  }
+  // bu, b_1, p (3), q_1 (3), y_0, y_1, y_3 (9): the other items' parameters have no gradient.
+  REQUIRE(touched == 1 + 1 + 3 + 3 + 9);
+  // The returned squared error is e^2 before the step.
+  std::vector<float> p0(before.begin() + 1 + I, before.begin() + 1 + I + F);
+  double pred = mu + before[0] + before[2];
+  for (int k = 0; k < F; ++k) {
+    double z = 0;
+    for (Index j : implicitItems) z += before[1 + I + F + I * F + j * F + k];
+    pred += before[1 + I + F + F + k] * (p0[k] + z / std::sqrt(3.0));
+  }
+  REQUIRE(sq == Approx((r - pred) * (r - pred)).margin(1e-5));
+  // And a small step from the same start lowers the objective.
+  for (size_t k = 0; k < params.size(); ++k) *params[k] = static_cast<float>(before[k]);
+  BiasedMf::implicitVisit(rated, values, implicitItems, mu, bu, p.data(), bias.data(), Q.data(), Y.data(), F, 0.01f,
+                          reg, regBias, regY, scratch);
+  REQUIRE(objective() < j0);
+}
+
 TEST_CASE("biased_mf: the fold-in is the exact ridge solve, and explain splits it exactly", "[models]") {
   const Planted data = plantedRatings(60, 40, 0.3, 11);
   const InteractionMatrix train(data.train, data.users, data.items);
+  const bool implicit = GENERATE(false, true);
+  INFO("implicit " << implicit);
   BiasedMf model(OptionMap{{"factors", "4"}, {"epochs", "15"}, {"reg", "0.05"}, {"reg_bias", "0.02"},
-                           {"fold_in_prior", "0.7"}});
+                           {"fold_in_prior", "0.7"}, {"implicit", implicit ? "true" : "false"}});
   model.fit(train);
+  REQUIRE(model.implicitFactors().size() == (implicit ? 40u * 4 : 0u));
   const History h = train.history(3);
   float bu;
-  std::vector<float> p;
-  model.foldIn(h, bu, p);
-  // Independent dense solve of min sum_h (y_h - bu - p.q_h)^2 + n (0.02 bu^2 + 0.05 |p|^2) + 0.7 (bu^2 + |p|^2).
+  std::vector<float> p, z;
+  model.foldIn(h, bu, p, z);
+  // The implicit sum, independently: |N|^-1/2 sum_h y_{i_h} over the history's items.
   const Eigen::Index n = static_cast<Eigen::Index>(h.size()), d = 5;
+  Eigen::VectorXd zRef = Eigen::VectorXd::Zero(4);
+  if (implicit) {
+    for (Eigen::Index r = 0; r < n; ++r)
+      for (int k = 0; k < 4; ++k) zRef(k) += model.implicitFactors()[h.items[r] * 4 + k];
+    zRef /= std::sqrt(static_cast<double>(n));
+    REQUIRE(z.size() == 4);
+    for (int k = 0; k < 4; ++k) REQUIRE(z[k] == Approx(zRef(k)).margin(1e-6));
+    REQUIRE(zRef.norm() > 1e-3);  // the term is really there
+  } else {
+    REQUIRE(z.empty());
+  }
+  // Independent dense solve of min sum_h (y_h - bu - p.q_h)^2 + n (0.02 bu^2 + 0.05 |p|^2) + 0.7 (bu^2 + |p|^2),
+  // y_h = v_h - mu - b_h - q_h . z.
   Eigen::MatrixXd A(n, d);
   Eigen::VectorXd y(n);
   for (Eigen::Index r = 0; r < n; ++r) {
     A(r, 0) = 1;
     for (int k = 0; k < 4; ++k) A(r, k + 1) = model.itemFactors()[h.items[r] * 4 + k];
-    y(r) = h.values[r] - model.globalMean() - model.itemBiases()[h.items[r]];
+    y(r) = h.values[r] - model.globalMean() - model.itemBiases()[h.items[r]] - A.row(r).tail(4).dot(zRef);
   }
   Eigen::VectorXd reg(d);
   reg << 0.02, 0.05, 0.05, 0.05, 0.05;
@@ -199,24 +292,38 @@ TEST_CASE("biased_mf: the fold-in is the exact ridge solve, and explain splits i
   REQUIRE(bu == Approx(x(0)).margin(1e-5));
   for (int k = 0; k < 4; ++k) REQUIRE(p[k] == Approx(x(k + 1)).margin(1e-5));
 
-  const auto s = scoresOf(model, h);
-  for (Index i = 0; i < data.items; ++i) {
-    double expect = model.globalMean() + x(0) + model.itemBiases()[i];
-    for (int k = 0; k < 4; ++k) expect += x(k + 1) * model.itemFactors()[i * 4 + k];
-    REQUIRE(s[i] == Approx(expect).margin(1e-4));
-    // Explain: the contributions of all history items sum to the user part of the score.
-    const auto why = model.explain(h, i, h.size());
-    REQUIRE(why.size() == h.size());
-    double sum = 0;
-    for (size_t k = 0; k < why.size(); ++k) {
-      sum += why[k].weight;
-      if (k) REQUIRE(why[k - 1].weight >= why[k].weight);
+  // Scores mu + bu + b_i + q_i . (p + z); explain splits everything but mu + b_i over the history.
+  auto checkScoresAndExplain = [&](const History& hist, double userBias, const Eigen::VectorXd& user) {
+    const auto s = scoresOf(model, hist);
+    for (Index i = 0; i < data.items; ++i) {
+      double expect = model.globalMean() + userBias + model.itemBiases()[i];
+      for (int k = 0; k < 4; ++k) expect += user(k) * model.itemFactors()[i * 4 + k];
+      REQUIRE(s[i] == Approx(expect).margin(1e-4));
+      const auto why = model.explain(hist, i, hist.size());
+      REQUIRE(why.size() == hist.size());
+      double sum = 0;
+      for (size_t k = 0; k < why.size(); ++k) {
+        sum += why[k].weight;
+        if (k) REQUIRE(why[k - 1].weight >= why[k].weight);
+      }
+      REQUIRE(sum == Approx(expect - model.globalMean() - model.itemBiases()[i]).margin(1e-4));
     }
-    REQUIRE(sum == Approx(expect - model.globalMean() - model.itemBiases()[i]).margin(1e-4));
+  };
+  checkScoresAndExplain(h, x(0), x.tail(4) + zRef);
+  // No values: no ridge terms; with implicit=true the items alone still give q_i . z.
+  const History plain{h.items, {}, {}};
+  if (implicit) {
+    checkScoresAndExplain(plain, 0.0, zRef);
+  } else {
+    const auto s = scoresOf(model, plain);
+    for (Index i = 0; i < data.items; ++i) REQUIRE(s[i] == model.globalMean() + model.itemBiases()[i]);
+    const auto why = model.explain(plain, 0, 5);
+    REQUIRE(why.size() == 1);
+    REQUIRE(why[0].source == -1);
   }
-  // No values: no user terms.
-  const auto plain = scoresOf(model, History{h.items, {}, {}});
-  for (Index i = 0; i < data.items; ++i) REQUIRE(plain[i] == model.globalMean() + model.itemBiases()[i]);
+  // The empty history: mu + b_i either way.
+  const auto none = scoresOf(model, History{});
+  for (Index i = 0; i < data.items; ++i) REQUIRE(none[i] == model.globalMean() + model.itemBiases()[i]);
 }
 
 TEST_CASE("biased_mf: folding in a training user's history reproduces the trained user's predictions",
@@ -225,21 +332,30 @@ TEST_CASE("biased_mf: folding in a training user's history reproduces the traine
   // training objective against the final item parameters; SGD only approaches
   // that optimum (slowly along weakly determined directions, whose curvature is
   // ~n * reg, and with lr decayed to 0.02 * 0.995^400 ~ 0.003 at the end).
-  // Measured: mean |difference| 0.0056, max 0.084 rating points, against
-  // predictions that spread over several points. Tolerance: mean 0.02, max 0.15.
+  // Measured: mean |difference| 0.0056, max 0.084 rating points (the same with
+  // implicit=true), against predictions that spread over several points.
+  // Tolerance: mean 0.02, max 0.15.
+  // With implicit=true the trained prediction adds q_i . z(u), z from the final
+  // y (each user's p_u last moved during their last visit, y also afterwards).
   const Planted data = plantedRatings(150, 100, 0.2, 3);
   const InteractionMatrix train(data.train, data.users, data.items);
+  const bool implicit = GENERATE(false, true);
+  INFO("implicit " << implicit);
   BiasedMf model(OptionMap{{"factors", "4"}, {"epochs", "400"}, {"lr", "0.02"}, {"lr_decay", "0.995"},
-                           {"reg", "0.05"}, {"reg_bias", "0.02"}, {"fold_in_prior", "0"}});
+                           {"reg", "0.05"}, {"reg_bias", "0.02"}, {"fold_in_prior", "0"},
+                           {"implicit", implicit ? "true" : "false"}});
   model.fit(train);
   double sumDiff = 0, maxDiff = 0;
   size_t count = 0;
+  std::vector<float> z(4, 0.0f);
   for (Index u = 0; u < data.users; ++u) {
     if (train.byUser().rowSize(u) == 0) continue;
     const auto s = scoresOf(model, train.history(u));
+    if (implicit) BiasedMf::implicitSum(train.byUser().rowIndices(u), model.implicitFactors().data(), 4, z.data());
     for (Index i = 0; i < data.items; ++i) {
       double trained = model.globalMean() + model.userBiases()[u] + model.itemBiases()[i];
-      for (int k = 0; k < 4; ++k) trained += model.userFactors()[u * 4 + k] * model.itemFactors()[i * 4 + k];
+      for (int k = 0; k < 4; ++k)
+        trained += (model.userFactors()[u * 4 + k] + z[k]) * model.itemFactors()[i * 4 + k];
       const double d = std::fabs(trained - s[i]);
       sumDiff += d;
       maxDiff = std::max(maxDiff, d);
@@ -256,8 +372,10 @@ TEST_CASE("biased_mf: RMSE on a planted low-rank table is well below the bias ba
   const InteractionMatrix train(data.train, data.users, data.items);
   BiasBaseline bias;
   bias.fit(train);
+  const bool implicit = GENERATE(false, true);
+  INFO("implicit " << implicit);
   BiasedMf mf(OptionMap{{"factors", "8"}, {"epochs", "60"}, {"lr", "0.02"}, {"lr_decay", "0.98"}, {"reg", "0.05"},
-                        {"init_std", "0.1"}});
+                        {"init_std", "0.1"}, {"implicit", implicit ? "true" : "false"}});
   mf.fit(train);
   const double rb = rmse(bias, train, data.test), rm = rmse(mf, train, data.test);
   INFO("bias RMSE " << rb << ", biased_mf RMSE " << rm);
@@ -433,10 +551,11 @@ TEST_CASE("mf models: deterministic per seed, different across seeds, exact save
     REQUIRE(scoresOf(*a, h) != scoresOf(*c, h));
     const auto loaded = loadModel(saveModel(*a));
     REQUIRE(scoresOf(*loaded.model, h) == scoresOf(*a, h));
-    // PARM: i32 factors, (f32 mu), u64 + n biases, u64 + n * 4 factors.
+    // PARM: (i32 layout marker), i32 factors, (f32 mu), u64 + n biases, u64 + n * 4 factors,
+    // (u64 + n * 4 implicit factors: biased_mf's default is implicit=true).
     readModelFile(saveModel(*a), [&](const ModelFileHeader&, Reader& in) {
-      const size_t mu = std::string(name) == "biased_mf" ? 4 : 0;
-      REQUIRE(in.remaining() == 4 + mu + 8 + 40 * 4 + 8 + 40 * 4 * 4);
+      const bool mf = std::string(name) == "biased_mf";
+      REQUIRE(in.remaining() == (mf ? 4 + 4 : 0) + 4 + 8 + 40 * 4 + 8 + 40 * 4 * 4 + (mf ? 8 + 40 * 4 * 4 : 0));
       std::vector<uint8_t> rest(in.remaining());
       in.raw(rest.data(), rest.size(), "parameters");
     });
@@ -445,6 +564,55 @@ TEST_CASE("mf models: deterministic per seed, different across seeds, exact save
   bias.fit(train);
   const auto loaded = loadModel(saveModel(bias));
   REQUIRE(scoresOf(*loaded.model, h) == scoresOf(bias, h));
+}
+
+TEST_CASE("biased_mf: a layout-1 file (before the implicit term) still loads and scores as it did", "[models]") {
+  const Planted data = plantedRatings(60, 40, 0.3, 4);
+  const InteractionMatrix train(data.train, data.users, data.items);
+  BiasedMf plain(OptionMap{{"factors", "4"}, {"epochs", "5"}, {"implicit", "false"}});
+  plain.fit(train);
+  // Layout 1: i32 factors, f32 mu, floats item biases, floats item factors; its
+  // header has no implicit options, so loading fills in the default implicit=true.
+  OptionMap oldOptions = plain.options();
+  oldOptions.erase("implicit");
+  oldOptions.erase("reg_implicit");
+  const auto file = writeModelFile(ModelFileHeader{"biased_mf", oldOptions, {}}, [&](Writer& w) {
+    w.i32(plain.factors());
+    w.f32(plain.globalMean());
+    w.floats(plain.itemBiases());
+    w.floats(plain.itemFactors());
+  });
+  const auto loaded = loadModel(file);
+  const auto& mf = dynamic_cast<const BiasedMf&>(*loaded.model);
+  REQUIRE(mf.implicit());
+  REQUIRE(mf.implicitFactors() == std::vector<float>(40 * 4, 0.0f));
+  for (Index u : {Index{0}, Index{5}, Index{17}}) {
+    const History h = train.history(u);
+    REQUIRE(scoresOf(mf, h) == scoresOf(plain, h));
+    for (Index i : {Index{0}, Index{9}}) {
+      const auto a = mf.explain(h, i, 3), b = plain.explain(h, i, 3);
+      REQUIRE(a.size() == b.size());
+      for (size_t k = 0; k < a.size(); ++k) {
+        REQUIRE(a[k].source == b[k].source);
+        REQUIRE(a[k].weight == Approx(b[k].weight).margin(1e-6));
+      }
+    }
+  }
+  // Saved again it is a layout-2 file that loads to the same scores.
+  const auto again = loadModel(saveModel(mf));
+  REQUIRE(scoresOf(*again.model, train.history(5)) == scoresOf(plain, train.history(5)));
+  // A layout-2 file whose implicit block does not match the options is refused.
+  const auto wrong = writeModelFile(ModelFileHeader{"biased_mf", plain.options(), {}}, [&](Writer& w) {
+    w.i32(-2);
+    w.i32(plain.factors());
+    w.f32(plain.globalMean());
+    w.floats(plain.itemBiases());
+    w.floats(plain.itemFactors());
+    w.floats(plain.itemFactors());  // implicit=false must have none
+  });
+  REQUIRE_THROWS_AS(loadModel(wrong), FormatError);
+  REQUIRE_THROWS_WITH(BiasedMf(OptionMap{{"implicit", "maybe"}}), Catch::Contains("implicit"));
+  REQUIRE_THROWS_WITH(BiasedMf(OptionMap{{"reg_implicit", "-1"}}), Catch::Contains("reg_implicit"));
 }
 
 TEST_CASE("mf models: non-finite values are refused with a clear error; edge histories are finite", "[models]") {
