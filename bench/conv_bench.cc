@@ -19,6 +19,7 @@
 #include "data/csr.h"
 #include "models/seq/caser.h"
 #include "nn/conv1d.h"
+#include "synthetic.h"
 
 namespace {
 
@@ -63,20 +64,8 @@ void benchConv(size_t B, size_t T, size_t C, size_t F, size_t w, double seconds)
 }
 
 void benchCaser(double seconds) {
-  constexpr size_t kItems = 3416, kUsers = 600, kPerUser = 150;
-  localrec::Rng rng(9);
-  std::vector<double> cdf(kItems);
-  double sum = 0;
-  for (size_t i = 0; i < kItems; ++i) cdf[i] = (sum += 1.0 / double(i + 1));
-  localrec::Interactions rows;
-  for (size_t u = 0; u < kUsers; ++u)
-    for (size_t k = 0; k < kPerUser; ++k) {
-      const double r = rng.uniform() * sum;
-      const Index item = std::min<Index>(Index(std::lower_bound(cdf.begin(), cdf.end(), r) - cdf.begin()),
-                                         Index(kItems - 1));
-      rows.push(Index(u), item, 1.0f, localrec::Timestamp(u * 1000 + k));
-    }
-  const localrec::InteractionMatrix train(rows, Index(kUsers), Index(kItems));
+  constexpr Index kItems = 3416, kUsers = 600, kPerUser = 150;
+  const localrec::InteractionMatrix train = localrec::bench::zipfInteractions(kItems, kUsers, kPerUser, 9);
   // One epoch at the defaults; repeated until `seconds` have passed (at least once).
   const double events = double(kUsers) * double(kPerUser - 1);
   size_t fits = 0;
@@ -92,7 +81,7 @@ void benchCaser(double seconds) {
   std::printf(
       "{\"bench\":\"caser_train\",\"impl\":\"localrec caser (defaults, 1 epoch)\",\"items\":%zu,\"L\":%d,\"d\":%d,"
       "\"events_per_s\":%.0f}\n",
-      kItems, defaults.windowLength(), defaults.dimension(), events * double(fits) / elapsed);
+      size_t(kItems), defaults.windowLength(), defaults.dimension(), events * double(fits) / elapsed);
   std::fflush(stdout);
 }
 

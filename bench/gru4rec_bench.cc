@@ -16,6 +16,7 @@
 #include "core/rng.h"
 #include "data/csr.h"
 #include "models/seq/gru4rec.h"
+#include "synthetic.h"
 
 namespace {
 
@@ -24,26 +25,11 @@ using localrec::Index;
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-localrec::InteractionMatrix zipfData(Index items, Index users, Index perUser, uint64_t seed) {
-  localrec::Rng rng(seed);
-  std::vector<double> cdf(static_cast<size_t>(items));
-  double sum = 0;
-  for (size_t i = 0; i < cdf.size(); ++i) cdf[i] = (sum += 1.0 / double(i + 1));
-  localrec::Interactions rows;
-  for (Index u = 0; u < users; ++u)
-    for (Index k = 0; k < perUser; ++k) {
-      const double x = rng.uniform() * sum;
-      const Index item = std::min<Index>(Index(std::lower_bound(cdf.begin(), cdf.end(), x) - cdf.begin()), items - 1);
-      rows.push(u, item, 1.0f, localrec::Timestamp{u} * 1000 + k);
-    }
-  return localrec::InteractionMatrix(rows, users, items);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
-  const auto train = zipfData(3416, 1000, 100, 7);
+  const auto train = localrec::bench::zipfInteractions(3416, 1000, 100, 7);
   const double eventsPerEpoch = 1000.0 * 99.0;
   for (int hidden : {64, 128})
     for (int negatives : {512, 2048}) {
@@ -64,7 +50,7 @@ int main(int argc, char** argv) {
     }
 
   // Streaming: a 10,000-item model (one quick epoch), then push + score.
-  const auto big = zipfData(10000, 300, 50, 9);
+  const auto big = localrec::bench::zipfInteractions(10000, 300, 50, 9);
   for (int hidden : {64, 128}) {
     localrec::Gru4Rec model({{"hidden", std::to_string(hidden)}, {"embedding", "64"}, {"epochs", "1"}});
     model.fit(big);

@@ -19,6 +19,7 @@
 #include "nn/loss.h"
 #include "nn/optimizer.h"
 #include "nn/sampler.h"
+#include "synthetic.h"
 
 namespace {
 
@@ -29,20 +30,6 @@ using localrec::Index;
 constexpr size_t kItems = 3416, kEmb = 64, kT = 20, kB = 64;
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// Zipf(1) item ids by inverse CDF on a seeded stream.
-std::vector<Index> zipfItems(size_t count, localrec::Rng& rng) {
-  std::vector<double> cdf(kItems);
-  double sum = 0;
-  for (size_t i = 0; i < kItems; ++i) cdf[i] = (sum += 1.0 / double(i + 1));
-  std::vector<Index> out(count);
-  for (auto& id : out) {
-    const double u = rng.uniform() * sum;
-    id = Index(std::lower_bound(cdf.begin(), cdf.end(), u) - cdf.begin());
-    id = std::min<Index>(id, Index(kItems - 1));
-  }
-  return out;
-}
 
 struct Net {
   nn::Embedding emb{kItems, kEmb};
@@ -115,7 +102,7 @@ struct Net {
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
   localrec::Rng rng(1);
-  const std::vector<Index> data = zipfItems(1000 * 100, rng);
+  const std::vector<Index> data = localrec::bench::ZipfItems(kItems).draw(1000 * 100, rng);
   std::vector<double> counts(kItems, 0.0);
   for (Index id : data) counts[size_t(id)] += 1;
   for (size_t hidden : {64, 128}) {

@@ -18,6 +18,7 @@
 
 #include "core/rng.h"
 #include "models/content/text_cnn.h"
+#include "synthetic.h"
 
 namespace {
 
@@ -26,10 +27,8 @@ using localrec::Index;
 
 constexpr Index kItems = 9742, kUsers = 610, kPool = 20000;
 
-std::string word(localrec::Rng& rng, const std::vector<double>& cdf) {
-  const double u = rng.uniform() * cdf.back();
-  const size_t w = static_cast<size_t>(std::lower_bound(cdf.begin(), cdf.end(), u) - cdf.begin());
-  return "w" + std::to_string(std::min<size_t>(w, kPool - 1));
+std::string word(localrec::Rng& rng, const localrec::bench::ZipfItems& zipf) {
+  return "w" + std::to_string(zipf.draw(rng));
 }
 
 }  // namespace
@@ -37,19 +36,17 @@ std::string word(localrec::Rng& rng, const std::vector<double>& cdf) {
 int main(int argc, char** argv) {
   const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
   localrec::Rng rng(3);
-  std::vector<double> cdf(kPool);
-  double sum = 0;
-  for (Index i = 0; i < kPool; ++i) cdf[static_cast<size_t>(i)] = (sum += 1.0 / (i + 1));
+  const localrec::bench::ZipfItems pool(static_cast<size_t>(kPool));  // word ids
   localrec::ItemText text;
   size_t tokens = 0;
   for (Index i = 0; i < kItems; ++i) {
     std::string s;
     const int title = 2 + static_cast<int>(rng.below(5)), genres = 1 + static_cast<int>(rng.below(4));
     const int tags = rng.below(5) == 0 ? 1 + static_cast<int>(rng.below(40)) : 0;
-    for (int k = 0; k < title; ++k) s += word(rng, cdf) + " ";
+    for (int k = 0; k < title; ++k) s += word(rng, pool) + " ";
     s += "(" + std::to_string(1950 + rng.below(70)) + ") ";
     for (int k = 0; k < genres; ++k) s += "genre" + std::to_string(rng.below(20)) + "|";
-    for (int k = 0; k < tags; ++k) s += " " + word(rng, cdf);
+    for (int k = 0; k < tags; ++k) s += " " + word(rng, pool);
     tokens += static_cast<size_t>(title + 1 + genres + tags);
     text.texts.push_back(std::move(s));
   }

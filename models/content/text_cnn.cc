@@ -22,6 +22,13 @@ namespace localrec {
 namespace {
 
 constexpr uint32_t kLayoutVersion = 1;
+
+// The shared training options (nn/training.h): this model's defaults and ranges (always Adam).
+constexpr nn::TrainingOptionDefaults kTraining{
+    .chooseOptimizer = false, .learningRate = "0.003", .minLearningRate = 1e-7, .epochs = 20,
+    .maxEpochs = 10000, .epochPasses = "the items with interactions", .batchSize = 64, .maxBatchSize = 65536,
+    .batchUnit = "items", .seedOf = "the initial weights, the batch order and dropout"};
+
 // Items per inference batch (embedTexts): big enough for GEMM speed, small
 // enough that the im2col scratch stays a few MB.
 constexpr size_t kInferBatch = 256;
@@ -120,7 +127,7 @@ struct Batch {
 }  // namespace
 
 const std::vector<OptionSpec>& TextCnn::optionSpecs() {
-  static const std::vector<OptionSpec> specs = {
+  static const std::vector<OptionSpec> specs = nn::withTrainingOptions({
       {"factors", "int", "64", 1, 512, {}, "latent dimensions of the item vectors (and of the inner iALS model)"},
       {"embedding_dim", "int", "32", 1, 512, {}, "word embedding size"},
       {"filters", "int", "32", 1, 1024, {}, "convolution filters per window width"},
@@ -132,16 +139,12 @@ const std::vector<OptionSpec>& TextCnn::optionSpecs() {
       {"max_tokens", "int", "64", 1, 10000, {}, "tokens per item text; longer texts are truncated to their first max_tokens"},
       {"max_vocab", "int", "20000", 1, 1e7, {}, "keep at most this many words (the most frequent by item count); others share the unknown-word id"},
       {"min_count", "int", "2", 1, 1e6, {}, "keep words found in at least this many catalog item texts"},
-      {"epochs", "int", "20", 1, 10000, {}, "passes over the items with interactions"},
-      {"batch_size", "int", "64", 1, 65536, {}, "items per mini-batch"},
-      {"learning_rate", "float", "0.003", 1e-7, 10, {}, "Adam step size"},
       {"l2", "float", "0.0001", 0, 100, {}, "L2 penalty l2/2 |w|^2 on the weights (embedding rows of the batch, conv, dense)"},
       {"blend_weight", "float", "0.2", 0, 1, {}, "item with interactions: (1 - b) * CF vector + b * CNN vector"},
       {"cf_iterations", "int", "15", 1, 1000, {}, "iterations of the inner iALS fit"},
       {"cf_reg", "float", "50", 1e-6, 1e6, {}, "iALS regularisation (fit and history fold-in)"},
       {"cf_alpha", "float", "2", 0, 1e6, {}, "iALS confidence slope c = 1 + alpha * value (fit and fold-in)"},
-      {"seed", "int", "42", 0, 2147483647, {}, "seed of the initial weights, the batch order and dropout"},
-  };
+  }, kTraining);
   return specs;
 }
 
@@ -161,11 +164,8 @@ TextCnn::TextCnn(const OptionReader& reader)
       tanhOutput_(reader.getChoice("output") == "tanh"),
       dropout_(reader.getFloat("dropout")),
       blendWeight_(reader.getFloat("blend_weight")),
-      learningRate_(reader.getFloat("learning_rate")),
       l2_(reader.getFloat("l2")),
-      epochs_(reader.getInt("epochs")),
-      batchSize_(reader.getInt("batch_size")),
-      seed_(reader.getInt("seed")),
+      training_(nn::readTrainingOptions(reader, kTraining)),
       cfIterations_(reader.getInt("cf_iterations")),
       cfReg_(reader.getFloat("cf_reg")),
       cfAlpha_(reader.getFloat("cf_alpha")) {
@@ -287,7 +287,7 @@ void TextCnn::fitWithText(const TrainSet& train, Progress& progress) {
                     {"iterations", std::to_string(cfIterations_)},
                     {"reg", exactText(cfReg_)},
                     {"alpha", exactText(cfAlpha_)},
-                    {"seed", std::to_string(seed_)}});
+                    {"seed", std::to_string(training_.seed)}});
   {
     Progress inner([&](double fraction, const std::string&) {
       progress.report(0.02 + 0.18 * fraction, "cf");
@@ -307,7 +307,7 @@ void TextCnn::fitWithText(const TrainSet& train, Progress& progress) {
 
   // 3. The CNN regression onto the item factors.
   buildNetwork();
-  Rng rng(static_cast<uint64_t>(seed_));
+  Rng rng(training_.seed);
   embedding_.init(rng, 0.1f);
   std::fill_n(embedding_.table.value.row(kPadId), D, 0.0f);
   for (auto& conv : convs_) conv.init(rng);
@@ -338,15 +338,15 @@ void TextCnn::fitWithText(const TrainSet& train, Progress& progress) {
     buildFolder(meanUser);
   };
 
-  auto optimizer = nn::makeOptimizer({nn::OptimizerKind::kAdam, static_cast<float>(learningRate_)});
+  auto optimizer = nn::makeOptimizer(training_.optimizerConfig());
   std::vector<nn::Parameter*> dense;
   for (auto& conv : convs_) dense.insert(dense.end(), {&conv.weight, &conv.bias});
   dense.insert(dense.end(), {&dense_.weight, &dense_.bias});
   std::vector<nn::Parameter*> params = dense;
   params.push_back(&embedding_.table);
-  std::vector<nn::Matrix> lastGood;
+  nn::EpochCheckpoint checkpoint(params);
 
-  const size_t B = static_cast<size_t>(batchSize_);
+  const size_t B = static_cast<size_t>(training_.batchSize);
   nn::Dropout drop(static_cast<float>(dropout_));
   nn::SparseRows dEmb;
   dEmb.reset(embedding_.rows(), D, B * static_cast<size_t>(maxTokens_));
@@ -355,93 +355,86 @@ void TextCnn::fitWithText(const TrainSet& train, Progress& progress) {
   std::vector<nn::Matrix> y(convs_.size());
   std::vector<std::vector<int32_t>> argmax(convs_.size());
   const float l2 = static_cast<float>(l2_);
-  const double total = static_cast<double>(trainItems.size()) * epochs_;
-  size_t done = 0;
   std::vector<Index> order = trainItems;
-  for (int epoch = 0; epoch < epochs_ && !trainItems.empty(); ++epoch) {
-    const std::string hint = "epoch " + std::to_string(epoch + 1) + ": try a lower learning_rate";
+  auto runEpoch = [&](nn::TrainingEpoch& epoch) {
+    const std::string& hint = epoch.hint();
     rng.shuffle(order.begin(), order.end());
-    try {
-      for (size_t start = 0; start < order.size(); start += B) {
-        progress.report(0.2 + 0.75 * done / total, "train");
-        const std::span<const Index> items(order.data() + start, std::min(B, order.size() - start));
-        const size_t n = items.size();
-        batch.build(words, items);
-        embedding_.forward(batch.ids, x);
-        h.resize(n, convs_.size() * F);
-        for (size_t j = 0; j < convs_.size(); ++j) {
-          convs_[j].forward(x, batch.steps, y[j]);
-          activate(y[j], tanhActivation_);
-          maskedMaxPool(y[j], nn::Conv1d::outputSteps(batch.steps, convs_[j].width()), batch.valid(convs_[j].width()),
-                        h, j * F, &argmax[j]);
-        }
-        drop.forward(h, hd, true, rng);
-        dense_.forward(hd, z);
-        if (tanhOutput_) activate(z, true);
-        // Weighted squared error, normalised by the batch's total confidence.
-        double csum = 0;
-        for (Index i : items) csum += confidence[static_cast<size_t>(i)];
-        double loss = 0;
-        dz.resize(n, k);
-        for (size_t b = 0; b < n; ++b) {
-          const float c = static_cast<float>(confidence[static_cast<size_t>(items[b])] / csum);
-          const float* target = cfItems_.data() + static_cast<size_t>(items[b]) * k;
-          for (size_t d = 0; d < k; ++d) {
-            const float r = z(b, d) - target[d];
-            loss += static_cast<double>(c) * r * r;
-            dz(b, d) = 2.0f * c * r;
-          }
-        }
-        nn::requireFinite(static_cast<float>(loss), "text_cnn training loss", hint);
-        if (tanhOutput_) activateBackward(z, dz, true);
-
-        for (auto* p : dense) p->zeroGrad();
-        dense_.backward(hd, dz, &dh);
-        drop.backward(dh, dh);
-        dx.resize(x.rows(), D);
-        dx.setZero();
-        for (size_t j = 0; j < convs_.size(); ++j) {
-          maskedMaxPoolBackward(dh, j * F, argmax[j], y[j].rows(), F, dy);
-          activateBackward(y[j], dy, tanhActivation_);
-          convs_[j].backward(dy, &dxj);
-          const size_t m = dx.size();
-          float* acc = dx.data();
-          const float* add = dxj.data();
-          for (size_t e = 0; e < m; ++e) acc[e] += add[e];
-        }
-        dEmb.clear();
-        embedding_.backward(batch.ids, dx, dEmb);
-        if (l2 > 0) {
-          for (auto* p : dense) {
-            float* g = p->grad.data();
-            const float* w = p->value.data();
-            for (size_t e = 0; e < p->value.size(); ++e) g[e] += l2 * w[e];
-          }
-          for (size_t s = 0; s < dEmb.size(); ++s) {
-            float* g = dEmb.row(s);
-            const float* w = embedding_.table.value.row(static_cast<size_t>(dEmb.ids()[s]));
-            for (size_t d = 0; d < D; ++d) g[d] += l2 * w[d];
-          }
-        }
-        for (auto* p : dense) nn::requireFiniteGrad(*p, hint);
-        nn::requireFinite(dEmb, "text_cnn embedding gradient", hint);
-        for (auto* p : dense) optimizer->step(*p);
-        optimizer->stepRows(embedding_.table, dEmb);
-        std::fill_n(embedding_.table.value.row(kPadId), D, 0.0f);  // padding stays zero
-        done += n;
+    for (size_t start = 0; start < order.size(); start += B) {
+      const std::span<const Index> items(order.data() + start, std::min(B, order.size() - start));
+      const size_t n = items.size();
+      epoch.batch(n);
+      batch.build(words, items);
+      embedding_.forward(batch.ids, x);
+      h.resize(n, convs_.size() * F);
+      for (size_t j = 0; j < convs_.size(); ++j) {
+        convs_[j].forward(x, batch.steps, y[j]);
+        activate(y[j], tanhActivation_);
+        maskedMaxPool(y[j], nn::Conv1d::outputSteps(batch.steps, convs_[j].width()), batch.valid(convs_[j].width()),
+                      h, j * F, &argmax[j]);
       }
-      for (auto* p : params) nn::requireFinite(p->value, p->name, hint);
-    } catch (const nn::NonFiniteError&) {
-      if (lastGood.empty()) throw;  // no completed epoch: the model stays unfitted
-      for (size_t q = 0; q < params.size(); ++q) params[q]->value = lastGood[q];
-      // Keep the last good weights usable: finish the vectors, then report.
-      finishVectors();
-      setFitted(numItems);
-      throw;
+      drop.forward(h, hd, true, rng);
+      dense_.forward(hd, z);
+      if (tanhOutput_) activate(z, true);
+      // Weighted squared error, normalised by the batch's total confidence.
+      double csum = 0;
+      for (Index i : items) csum += confidence[static_cast<size_t>(i)];
+      double loss = 0;
+      dz.resize(n, k);
+      for (size_t b = 0; b < n; ++b) {
+        const float c = static_cast<float>(confidence[static_cast<size_t>(items[b])] / csum);
+        const float* target = cfItems_.data() + static_cast<size_t>(items[b]) * k;
+        for (size_t d = 0; d < k; ++d) {
+          const float r = z(b, d) - target[d];
+          loss += static_cast<double>(c) * r * r;
+          dz(b, d) = 2.0f * c * r;
+        }
+      }
+      nn::requireFinite(static_cast<float>(loss), "text_cnn training loss", hint);
+      if (tanhOutput_) activateBackward(z, dz, true);
+
+      for (auto* p : dense) p->zeroGrad();
+      dense_.backward(hd, dz, &dh);
+      drop.backward(dh, dh);
+      dx.resize(x.rows(), D);
+      dx.setZero();
+      for (size_t j = 0; j < convs_.size(); ++j) {
+        maskedMaxPoolBackward(dh, j * F, argmax[j], y[j].rows(), F, dy);
+        activateBackward(y[j], dy, tanhActivation_);
+        convs_[j].backward(dy, &dxj);
+        const size_t m = dx.size();
+        float* acc = dx.data();
+        const float* add = dxj.data();
+        for (size_t e = 0; e < m; ++e) acc[e] += add[e];
+      }
+      dEmb.clear();
+      embedding_.backward(batch.ids, dx, dEmb);
+      if (l2 > 0) {
+        for (auto* p : dense) {
+          float* g = p->grad.data();
+          const float* w = p->value.data();
+          for (size_t e = 0; e < p->value.size(); ++e) g[e] += l2 * w[e];
+        }
+        for (size_t s = 0; s < dEmb.size(); ++s) {
+          float* g = dEmb.row(s);
+          const float* w = embedding_.table.value.row(static_cast<size_t>(dEmb.ids()[s]));
+          for (size_t d = 0; d < D; ++d) g[d] += l2 * w[d];
+        }
+      }
+      for (auto* p : dense) nn::requireFiniteGrad(*p, hint);
+      nn::requireFinite(dEmb, "text_cnn embedding gradient", hint);
+      for (auto* p : dense) optimizer->step(*p);
+      optimizer->stepRows(embedding_.table, dEmb);
+      std::fill_n(embedding_.table.value.row(kPadId), D, 0.0f);  // padding stays zero
     }
-    lastGood.clear();
-    for (auto* p : params) lastGood.push_back(p->value);
-  }
+  };
+  nn::EpochLoopConfig loop{trainItems.empty() ? 0 : training_.epochs, static_cast<double>(trainItems.size())};
+  loop.progressFrom = 0.2;
+  loop.progressSpan = 0.75;
+  nn::runEpochs(loop, checkpoint, progress, runEpoch, [&] {
+    // Keep the last good weights usable: finish the vectors, then report.
+    finishVectors();
+    setFitted(numItems);
+  });
 
   // 4. The final item vectors.
   progress.report(0.95, "embedding");

@@ -43,6 +43,12 @@
 //   factors rest on many interactions more weight than items seen once, whose
 //   factors are mostly regularisation. (ConvMF's alternation, re-solving the
 //   item factors toward the CNN output, is not done.)
+//   Non-finite values: the loss, the gradients (each mini-batch) and the weights
+//   (each epoch) are checked; a NaN or infinity stops training with
+//   nn::NonFiniteError naming the epoch and suggesting a lower learning_rate.
+//   The model keeps the weights of the last completed epoch, computes its item
+//   vectors from them and stays fitted, or stays unfitted when the first epoch
+//   fails (the shared epoch loop, nn/training.h).
 //
 // Item vectors after fit:
 //   - item with interactions and tokens: (1 - blend_weight) v_i + blend_weight cnn_i
@@ -72,6 +78,7 @@
 #include "nn/conv1d.h"
 #include "nn/dense.h"
 #include "nn/embedding.h"
+#include "nn/training.h"
 
 namespace localrec {
 
@@ -122,8 +129,8 @@ class TextCnn : public Recommender {
 
   int factors_, embeddingDim_, filters_, minWidth_, maxWidth_, maxTokens_, maxVocab_, minCount_;
   bool tanhActivation_, tanhOutput_;
-  double dropout_, blendWeight_, learningRate_, l2_;
-  int epochs_, batchSize_, seed_;
+  double dropout_, blendWeight_, l2_;
+  nn::TrainingOptions training_;  // learning_rate (Adam), epochs, batch_size, seed
   int cfIterations_;
   double cfReg_, cfAlpha_;
 

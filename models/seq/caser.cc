@@ -19,6 +19,11 @@ namespace localrec {
 namespace {
 constexpr uint32_t kLayoutVersion = 1;
 
+// The shared training options (nn/training.h): this model's defaults and ranges.
+constexpr nn::TrainingOptionDefaults kTraining{
+    .optimizer = "adagrad", .learningRate = "0.05", .epochs = 3, .epochPasses = "the training examples",
+    .batchSize = 32, .maxBatchSize = 8192, .batchUnit = "examples (target positions)"};
+
 void readInto(Reader& in, const std::string& what, nn::Parameter& p) {
   auto v = in.floats(what.c_str(), p.value.size());
   for (float x : v)
@@ -80,27 +85,23 @@ float sharedNegativeBce(const nn::Matrix& scores, std::span<const Index> candida
 }  // namespace caser_detail
 
 const std::vector<OptionSpec>& Caser::optionSpecs() {
-  static const std::vector<OptionSpec> specs = {
-      {"L", "int", "5", 1, 50, {}, "the last L items of a history are convolved (horizontal filters of heights 1..L)"},
-      {"d", "int", "50", 1, 1024, {}, "item embedding size (also the dense layer and the output item embeddings)"},
-      {"n_h", "int", "16", 0, 1024, {}, "horizontal filters per height (0: none; n_h and n_v cannot both be 0)"},
-      {"n_v", "int", "4", 0, 256, {}, "vertical filters (0: none)"},
-      {"dropout", "float", "0.2", 0, 0.9, {}, "dropout on the concatenated convolution features during training"},
-      {"loss", "choice", "cross-entropy", 0, 0, {"cross-entropy", "bce"},
-       "bce: log-loss of the target against the shared negatives (the paper's); cross-entropy: softmax over the batch targets and the shared negatives"},
-      {"negatives", "int", "256", 0, 100000, {}, "negatives shared by a mini-batch, besides the batch's own targets"},
-      {"sample_alpha", "float", "0", 0, 4, {}, "negatives drawn with probability proportional to count^alpha (0: uniform)"},
-      {"optimizer", "choice", "adagrad", 0, 0, {"adagrad", "adam", "sgd"}, "optimizer (sgd uses momentum)"},
-      {"learning_rate", "float", "0.05", 1e-6, 10, {}, "optimizer step size"},
-      {"momentum", "float", "0", 0, 0.99, {}, "momentum of sgd (ignored by adam and adagrad)"},
-      {"l2", "float", "1e-6", 0, 1, {}, "L2 penalty added to the gradients (dense weights every step, item rows when touched)"},
-      {"epochs", "int", "3", 1, 1000, {}, "passes over the training examples"},
-      {"batch_size", "int", "32", 1, 8192, {}, "examples (target positions) per mini-batch"},
-      {"user_vector", "choice", "none", 0, 0, {"none", "mean"},
-       "the paper's user embedding: none (sequence part only) or mean (folded in: the mean of a second item embedding table over the history's last max_history items)"},
-      {"max_history", "int", "200", 2, 100000, {}, "training uses each user's last max_history events (and user_vector=mean averages over as many)"},
-      {"seed", "int", "42", 0, 2147483647, {}, "seed of the initialization, the shuffling, dropout and sampling"},
-  };
+  static const std::vector<OptionSpec> specs = nn::withTrainingOptions(
+      {
+          {"L", "int", "5", 1, 50, {}, "the last L items of a history are convolved (horizontal filters of heights 1..L)"},
+          {"d", "int", "50", 1, 1024, {}, "item embedding size (also the dense layer and the output item embeddings)"},
+          {"n_h", "int", "16", 0, 1024, {}, "horizontal filters per height (0: none; n_h and n_v cannot both be 0)"},
+          {"n_v", "int", "4", 0, 256, {}, "vertical filters (0: none)"},
+          {"dropout", "float", "0.2", 0, 0.9, {}, "dropout on the concatenated convolution features during training"},
+          {"loss", "choice", "cross-entropy", 0, 0, {"cross-entropy", "bce"},
+           "bce: log-loss of the target against the shared negatives (the paper's); cross-entropy: softmax over the batch targets and the shared negatives"},
+          {"negatives", "int", "256", 0, 100000, {}, "negatives shared by a mini-batch, besides the batch's own targets"},
+          {"sample_alpha", "float", "0", 0, 4, {}, "negatives drawn with probability proportional to count^alpha (0: uniform)"},
+          {"l2", "float", "1e-6", 0, 1, {}, "L2 penalty added to the gradients (dense weights every step, item rows when touched)"},
+          {"user_vector", "choice", "none", 0, 0, {"none", "mean"},
+           "the paper's user embedding: none (sequence part only) or mean (folded in: the mean of a second item embedding table over the history's last max_history items)"},
+          {"max_history", "int", "200", 2, 100000, {}, "training uses each user's last max_history events (and user_vector=mean averages over as many)"},
+      },
+      kTraining);
   return specs;
 }
 
@@ -116,15 +117,10 @@ Caser::Caser(const OptionReader& reader)
       negatives_(reader.getInt("negatives")),
       sampleAlpha_(reader.getFloat("sample_alpha")),
       loss_(reader.getChoice("loss")),
-      optimizer_(reader.getChoice("optimizer")),
-      learningRate_(reader.getFloat("learning_rate")),
-      momentum_(reader.getFloat("momentum")),
       l2_(reader.getFloat("l2")),
-      epochs_(reader.getInt("epochs")),
-      batchSize_(reader.getInt("batch_size")),
       userVector_(reader.getChoice("user_vector") == "mean"),
       maxHistory_(reader.getInt("max_history")),
-      seed_(static_cast<uint64_t>(reader.getInt("seed"))) {
+      training_(nn::readTrainingOptions(reader, kTraining)) {
   reader.finish();
   if (nH_ == 0 && nV_ == 0)
     fail<InvalidArgument>("caser: n_h and n_v are both 0; at least one kind of filter is needed (e.g. n_h=16, n_v=4)");
@@ -201,7 +197,7 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
   if (examples.empty())
     fail<InvalidArgument>("caser.fit: no user has 2 or more events; a sequence model needs pairs of events");
 
-  Rng rng(seed_);
+  Rng rng(training_.seed);
   buildNetwork(nItems);
   nn::initNormal(embedding_.table.value, 1.0f / static_cast<float>(d), rng);
   std::fill_n(embedding_.table.value.row(static_cast<size_t>(nItems)), d, 0.0f);  // the padding row
@@ -213,15 +209,10 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
   if (userVector_) nn::initNormal(userEmbedding_.table.value, 1.0f / static_cast<float>(d), rng);
 
   const nn::NegativeSampler sampler(counts, sampleAlpha_);
-  nn::OptimizerConfig config;
-  config.kind = nn::parseOptimizerKind(optimizer_);
-  config.learningRate = static_cast<float>(learningRate_);
-  config.momentum = static_cast<float>(momentum_);
-  if (config.kind == nn::OptimizerKind::kAdagrad) config.epsilon = 1e-6f;
-  auto optimizer = nn::makeOptimizer(config);
+  auto optimizer = nn::makeOptimizer(training_.optimizerConfig());
   const float l2 = static_cast<float>(l2_);
 
-  const size_t B = std::min(static_cast<size_t>(batchSize_), examples.size());
+  const size_t B = std::min(static_cast<size_t>(training_.batchSize), examples.size());
   const size_t nNeg = static_cast<size_t>(negatives_);
   const Index pad = paddingId();
   nn::Dropout drop(static_cast<float>(dropout_));
@@ -242,129 +233,117 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
   std::vector<nn::Parameter*> denseParams;
   for (auto* p : params)
     if (p->kind == nn::GradKind::kDense && p != &embedding_.table) denseParams.push_back(p);
-  std::vector<nn::Matrix> lastGood;
+  nn::EpochCheckpoint checkpoint(params);
 
-  const double totalWork = static_cast<double>(examples.size()) * epochs_;
-  size_t done = 0;
-  for (int epoch = 0; epoch < epochs_; ++epoch) {
-    const std::string hint = "epoch " + std::to_string(epoch + 1) + ": try a lower learning_rate";
+  auto runEpoch = [&](nn::TrainingEpoch& epoch) {
+    const std::string& hint = epoch.hint();
     rng.shuffle(examples.begin(), examples.end());
-    try {
-      for (size_t start = 0; start < examples.size(); start += B) {
-        progress.report(done / totalWork, "train");
-        const size_t n = std::min(B, examples.size() - start);
-        ids.resize(n * L);
-        targets.resize(n);
-        histories.resize(n);
-        for (size_t r = 0; r < n; ++r) {
-          const auto [u, t] = examples[start + r];
-          const auto seq = sequenceOf(u);
-          const size_t pos = static_cast<size_t>(t), have = std::min(pos, L);
-          Index* w = ids.data() + r * L;
-          std::fill_n(w, L - have, pad);
-          std::copy_n(seq.begin() + static_cast<std::ptrdiff_t>(pos - have), have, w + (L - have));
-          targets[r] = seq[pos];
-          histories[r] = seq.first(pos);
-        }
-
-        // Forward.
-        embedding_.forward(ids, x);  // (n*L) x d, batch-major
-        concat.resize(n, features);
-        for (size_t k = 0; k < horizontal_.size(); ++k) {
-          horizontal_[k].forward(x, L, convOut[k]);
-          pools[k].forward(convOut[k], nn::Conv1d::outputSteps(L, k + 1), pooled[k]);
-          nn::reluForward(pooled[k], pooled[k]);
-          putColumns(pooled[k], k * nh, concat);
-        }
-        if (nv > 0) {
-          vertical_.forward(x, vert);
-          putColumns(vert, L * nh, concat);
-        }
-        drop.forward(concat, dropped, true, rng);
-        fc_.forward(dropped, z);
-        nn::reluForward(z, z);
-        const nn::Matrix* top = &z;  // the output layer's input: z, or [z; mean history vector]
-        if (userVector_) {
-          zu.resize(n, 2 * d);
-          for (size_t r = 0; r < n; ++r) {
-            std::copy_n(z.row(r), d, zu.row(r));
-            historyMean(histories[r], zu.row(r) + d);
-          }
-          top = &zu;
-        }
-        nn::buildBatchCandidates(targets, sampler, nNeg, rng, candidates, targetCol);
-        output_.forwardRows(*top, candidates, scores);
-        const nn::ScoreTargets st{targetCol, candidates};
-        const float loss = loss_ == "bce" ? caser_detail::sharedNegativeBce(scores, candidates, n, dScores)
-                                          : nn::softmaxCrossEntropy(scores, st, dScores);
-        nn::requireFinite(loss, "caser training loss", hint);
-
-        // Backward.
-        dOutW.clear();
-        dOutB.clear();
-        dEmb.clear();
-        dUser.clear();
-        for (auto* p : denseParams) p->zeroGrad();
-        if (userVector_) {
-          output_.backwardRows(zu, candidates, dScores, &dZu, dOutW, dOutB);
-          takeColumns(dZu, 0, d, dZ);
-          for (size_t r = 0; r < n; ++r) {
-            if (histories[r].empty()) continue;
-            const float scale = 1.0f / static_cast<float>(histories[r].size());
-            for (Index item : histories[r]) linalg::axpy(scale, dZu.row(r) + d, dUser.rowFor(item), d);
-          }
-        } else {
-          output_.backwardRows(z, candidates, dScores, &dZ, dOutW, dOutB);
-        }
-        nn::reluBackward(z, dZ, dZ);
-        fc_.backward(dropped, dZ, &dConcat);
-        drop.backward(dConcat, dConcat);
-        dX.resize(n * L, d);
-        dX.setZero();
-        for (size_t k = 0; k < horizontal_.size(); ++k) {
-          takeColumns(dConcat, k * nh, nh, dPart);
-          nn::reluBackward(pooled[k], dPart, dPart);
-          pools[k].backward(dPart, dConv);
-          horizontal_[k].backward(dConv, &dPartX);
-          linalg::axpy(1.0f, dPartX.data(), dX.data(), dX.size());
-        }
-        if (nv > 0) {
-          takeColumns(dConcat, L * nh, nv * d, dPart);
-          vertical_.backward(dPart, &dPartX);
-          linalg::axpy(1.0f, dPartX.data(), dX.data(), dX.size());
-        }
-        // The padding row stays zero: its positions send no gradient.
-        for (size_t i = 0; i < ids.size(); ++i)
-          if (ids[i] != pad) linalg::axpy(1.0f, dX.row(i), dEmb.rowFor(ids[i]), d);
-
-        for (auto* p : denseParams) addL2(*p, l2);
-        addL2(embedding_.table, dEmb, l2);
-        addL2(output_.weight, dOutW, l2);
-        if (userVector_) addL2(userEmbedding_.table, dUser, l2);
-        for (auto* p : denseParams) nn::requireFiniteGrad(*p, hint);
-        nn::requireFinite(dOutW, "caser output item embedding gradient", hint);
-        nn::requireFinite(dOutB, "caser output item bias gradient", hint);
-        nn::requireFinite(dEmb, "caser item embedding gradient", hint);
-        if (userVector_) nn::requireFinite(dUser, "caser history (user) embedding gradient", hint);
-
-        for (auto* p : denseParams) optimizer->step(*p);
-        optimizer->stepRows(output_.weight, dOutW);
-        optimizer->stepRows(output_.bias, dOutB);
-        optimizer->stepRows(embedding_.table, dEmb);
-        if (userVector_) optimizer->stepRows(userEmbedding_.table, dUser);
-        done += n;
+    for (size_t start = 0; start < examples.size(); start += B) {
+      const size_t n = std::min(B, examples.size() - start);
+      epoch.batch(n);
+      ids.resize(n * L);
+      targets.resize(n);
+      histories.resize(n);
+      for (size_t r = 0; r < n; ++r) {
+        const auto [u, t] = examples[start + r];
+        const auto seq = sequenceOf(u);
+        const size_t pos = static_cast<size_t>(t), have = std::min(pos, L);
+        Index* w = ids.data() + r * L;
+        std::fill_n(w, L - have, pad);
+        std::copy_n(seq.begin() + static_cast<std::ptrdiff_t>(pos - have), have, w + (L - have));
+        targets[r] = seq[pos];
+        histories[r] = seq.first(pos);
       }
-      // A step can leave finite gradients but overflow a weight; check before keeping.
-      for (auto* p : params) nn::requireFinite(p->value, p->name, hint);
-    } catch (const nn::NonFiniteError&) {
-      if (lastGood.empty()) throw;  // no completed epoch: the model stays unfitted
-      for (size_t k = 0; k < params.size(); ++k) params[k]->value = lastGood[k];
-      setFitted(nItems);
-      throw;
+
+      // Forward.
+      embedding_.forward(ids, x);  // (n*L) x d, batch-major
+      concat.resize(n, features);
+      for (size_t k = 0; k < horizontal_.size(); ++k) {
+        horizontal_[k].forward(x, L, convOut[k]);
+        pools[k].forward(convOut[k], nn::Conv1d::outputSteps(L, k + 1), pooled[k]);
+        nn::reluForward(pooled[k], pooled[k]);
+        putColumns(pooled[k], k * nh, concat);
+      }
+      if (nv > 0) {
+        vertical_.forward(x, vert);
+        putColumns(vert, L * nh, concat);
+      }
+      drop.forward(concat, dropped, true, rng);
+      fc_.forward(dropped, z);
+      nn::reluForward(z, z);
+      const nn::Matrix* top = &z;  // the output layer's input: z, or [z; mean history vector]
+      if (userVector_) {
+        zu.resize(n, 2 * d);
+        for (size_t r = 0; r < n; ++r) {
+          std::copy_n(z.row(r), d, zu.row(r));
+          historyMean(histories[r], zu.row(r) + d);
+        }
+        top = &zu;
+      }
+      nn::buildBatchCandidates(targets, sampler, nNeg, rng, candidates, targetCol);
+      output_.forwardRows(*top, candidates, scores);
+      const nn::ScoreTargets st{targetCol, candidates};
+      const float loss = loss_ == "bce" ? caser_detail::sharedNegativeBce(scores, candidates, n, dScores)
+                                        : nn::softmaxCrossEntropy(scores, st, dScores);
+      nn::requireFinite(loss, "caser training loss", hint);
+
+      // Backward.
+      dOutW.clear();
+      dOutB.clear();
+      dEmb.clear();
+      dUser.clear();
+      for (auto* p : denseParams) p->zeroGrad();
+      if (userVector_) {
+        output_.backwardRows(zu, candidates, dScores, &dZu, dOutW, dOutB);
+        takeColumns(dZu, 0, d, dZ);
+        for (size_t r = 0; r < n; ++r) {
+          if (histories[r].empty()) continue;
+          const float scale = 1.0f / static_cast<float>(histories[r].size());
+          for (Index item : histories[r]) linalg::axpy(scale, dZu.row(r) + d, dUser.rowFor(item), d);
+        }
+      } else {
+        output_.backwardRows(z, candidates, dScores, &dZ, dOutW, dOutB);
+      }
+      nn::reluBackward(z, dZ, dZ);
+      fc_.backward(dropped, dZ, &dConcat);
+      drop.backward(dConcat, dConcat);
+      dX.resize(n * L, d);
+      dX.setZero();
+      for (size_t k = 0; k < horizontal_.size(); ++k) {
+        takeColumns(dConcat, k * nh, nh, dPart);
+        nn::reluBackward(pooled[k], dPart, dPart);
+        pools[k].backward(dPart, dConv);
+        horizontal_[k].backward(dConv, &dPartX);
+        linalg::axpy(1.0f, dPartX.data(), dX.data(), dX.size());
+      }
+      if (nv > 0) {
+        takeColumns(dConcat, L * nh, nv * d, dPart);
+        vertical_.backward(dPart, &dPartX);
+        linalg::axpy(1.0f, dPartX.data(), dX.data(), dX.size());
+      }
+      // The padding row stays zero: its positions send no gradient.
+      for (size_t i = 0; i < ids.size(); ++i)
+        if (ids[i] != pad) linalg::axpy(1.0f, dX.row(i), dEmb.rowFor(ids[i]), d);
+
+      for (auto* p : denseParams) addL2(*p, l2);
+      addL2(embedding_.table, dEmb, l2);
+      addL2(output_.weight, dOutW, l2);
+      if (userVector_) addL2(userEmbedding_.table, dUser, l2);
+      for (auto* p : denseParams) nn::requireFiniteGrad(*p, hint);
+      nn::requireFinite(dOutW, "caser output item embedding gradient", hint);
+      nn::requireFinite(dOutB, "caser output item bias gradient", hint);
+      nn::requireFinite(dEmb, "caser item embedding gradient", hint);
+      if (userVector_) nn::requireFinite(dUser, "caser history (user) embedding gradient", hint);
+
+      for (auto* p : denseParams) optimizer->step(*p);
+      optimizer->stepRows(output_.weight, dOutW);
+      optimizer->stepRows(output_.bias, dOutB);
+      optimizer->stepRows(embedding_.table, dEmb);
+      if (userVector_) optimizer->stepRows(userEmbedding_.table, dUser);
     }
-    lastGood.clear();
-    for (auto* p : params) lastGood.push_back(p->value);
-  }
+  };
+  nn::runEpochs({training_.epochs, static_cast<double>(examples.size())}, checkpoint, progress, runEpoch,
+                [&] { setFitted(nItems); });  // the last completed epoch's weights stay usable
   progress.report(1.0, "done");
 }
 

@@ -48,7 +48,7 @@
 // the weights at the end of each epoch. A NaN or infinity stops training with
 // nn::NonFiniteError naming the epoch (and suggesting a lower learning_rate);
 // the model keeps the weights of the last completed epoch and stays fitted, or
-// stays unfitted when the first epoch fails.
+// stays unfitted when the first epoch fails (the shared loop of nn/training.h).
 //
 // Score(history): the network on the history's last L items (values and times
 // are ignored; only the last L events matter, plus the last max_history for
@@ -75,6 +75,7 @@
 #include "nn/conv1d.h"
 #include "nn/dense.h"
 #include "nn/embedding.h"
+#include "nn/training.h"
 
 namespace localrec {
 
@@ -127,15 +128,10 @@ class Caser : public Recommender {
   int negatives_;
   double sampleAlpha_;
   std::string loss_;
-  std::string optimizer_;
-  double learningRate_;
-  double momentum_;
   double l2_;
-  int epochs_;
-  int batchSize_;
   bool userVector_;
   int maxHistory_;
-  uint64_t seed_;
+  nn::TrainingOptions training_;  // optimizer, learning_rate, momentum, epochs, batch_size, seed
 
   size_t numItemsBuilt_ = 0;
   nn::Embedding embedding_;               // (N+1) x d, row N = padding

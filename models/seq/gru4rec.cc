@@ -19,6 +19,11 @@ namespace localrec {
 namespace {
 constexpr uint32_t kLayoutVersion = 2;  // 1: before `layers` (one layer, no layers field)
 
+// The shared training options (nn/training.h): this model's defaults and ranges.
+constexpr nn::TrainingOptionDefaults kTraining{
+    .optimizer = "adagrad", .learningRate = "0.1", .epochs = 3, .epochPasses = "the training events",
+    .batchSize = 64, .maxBatchSize = 4096, .batchUnit = "session-parallel rows"};
+
 // The last `maxHistory` items (all of them when shorter).
 std::span<const Index> lastItems(std::span<const Index> items, int maxHistory) {
   const size_t keep = std::min(items.size(), static_cast<size_t>(maxHistory));
@@ -65,26 +70,22 @@ class GruSession : public Session {
 }  // namespace
 
 const std::vector<OptionSpec>& Gru4Rec::optionSpecs() {
-  static const std::vector<OptionSpec> specs = {
-      {"hidden", "int", "100", 1, 2048, {}, "GRU hidden units (also the width of the output item embeddings)"},
-      {"layers", "int", "1", 1, 4, {}, "stacked GRU layers (each of width hidden)"},
-      {"embedding", "int", "0", 0, 2048, {}, "input item embedding size; 0 = the same as hidden"},
-      {"dropout_input", "float", "0", 0, 0.9, {}, "dropout on the input embeddings during training"},
-      {"dropout_hidden", "float", "0.2", 0, 0.9, {}, "dropout on the GRU output during training"},
-      {"loss", "choice", "cross-entropy", 0, 0, {"cross-entropy", "bpr-max"},
-       "training loss over the batch targets plus the shared negatives"},
-      {"bpr_max_reg", "float", "1", 0, 100, {}, "bpr-max score regularization (lambda); unused by cross-entropy"},
-      {"n_sample", "int", "512", 0, 100000, {}, "extra negatives shared by the mini-batch, per step"},
-      {"sample_alpha", "float", "0.5", 0, 4, {}, "negatives drawn with probability proportional to count^alpha"},
-      {"optimizer", "choice", "adagrad", 0, 0, {"adagrad", "adam", "sgd"}, "optimizer (sgd uses momentum)"},
-      {"learning_rate", "float", "0.1", 1e-6, 10, {}, "optimizer step size"},
-      {"momentum", "float", "0", 0, 0.99, {}, "momentum of sgd (ignored by adagrad and adam)"},
-      {"epochs", "int", "3", 1, 1000, {}, "passes over the training events"},
-      {"batch_size", "int", "64", 1, 4096, {}, "session-parallel rows per mini-batch"},
-      {"max_history", "int", "200", 1, 100000,
-       {}, "only the last max_history events of a history are used, in training and scoring"},
-      {"seed", "int", "42", 0, 2147483647, {}, "seed of the initialization, the shuffling, dropout and sampling"},
-  };
+  static const std::vector<OptionSpec> specs = nn::withTrainingOptions(
+      {
+          {"hidden", "int", "100", 1, 2048, {}, "GRU hidden units (also the width of the output item embeddings)"},
+          {"layers", "int", "1", 1, 4, {}, "stacked GRU layers (each of width hidden)"},
+          {"embedding", "int", "0", 0, 2048, {}, "input item embedding size; 0 = the same as hidden"},
+          {"dropout_input", "float", "0", 0, 0.9, {}, "dropout on the input embeddings during training"},
+          {"dropout_hidden", "float", "0.2", 0, 0.9, {}, "dropout on the GRU output during training"},
+          {"loss", "choice", "cross-entropy", 0, 0, {"cross-entropy", "bpr-max"},
+           "training loss over the batch targets plus the shared negatives"},
+          {"bpr_max_reg", "float", "1", 0, 100, {}, "bpr-max score regularization (lambda); unused by cross-entropy"},
+          {"n_sample", "int", "512", 0, 100000, {}, "extra negatives shared by the mini-batch, per step"},
+          {"sample_alpha", "float", "0.5", 0, 4, {}, "negatives drawn with probability proportional to count^alpha"},
+          {"max_history", "int", "200", 1, 100000,
+           {}, "only the last max_history events of a history are used, in training and scoring"},
+      },
+      kTraining);
   return specs;
 }
 
@@ -101,13 +102,8 @@ Gru4Rec::Gru4Rec(const OptionReader& reader)
       bprMaxReg_(reader.getFloat("bpr_max_reg")),
       nSample_(reader.getInt("n_sample")),
       sampleAlpha_(reader.getFloat("sample_alpha")),
-      optimizer_(reader.getChoice("optimizer")),
-      learningRate_(reader.getFloat("learning_rate")),
-      momentum_(reader.getFloat("momentum")),
-      epochs_(reader.getInt("epochs")),
-      batchSize_(reader.getInt("batch_size")),
       maxHistory_(reader.getInt("max_history")),
-      seed_(static_cast<uint64_t>(reader.getInt("seed"))) {
+      training_(nn::readTrainingOptions(reader, kTraining)) {
   reader.finish();
   if (embedding_ == 0) embedding_ = hidden_;
 }
@@ -145,7 +141,7 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
   if (users.empty())
     fail<InvalidArgument>("gru4rec.fit: no user has 2 or more events; a sequence model needs pairs of events");
 
-  Rng rng(seed_);
+  Rng rng(training_.seed);
   buildNetwork(nItems);
   const float initA = std::sqrt(6.0f / static_cast<float>(static_cast<size_t>(nItems) + E));
   input_.init(rng, initA);
@@ -153,14 +149,9 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
   output_.init(rng);
 
   const nn::NegativeSampler sampler(counts, sampleAlpha_);
-  nn::OptimizerConfig config;
-  config.kind = nn::parseOptimizerKind(optimizer_);
-  config.learningRate = static_cast<float>(learningRate_);
-  config.momentum = static_cast<float>(momentum_);
-  if (config.kind == nn::OptimizerKind::kAdagrad) config.epsilon = 1e-6f;
-  auto optimizer = nn::makeOptimizer(config);
+  auto optimizer = nn::makeOptimizer(training_.optimizerConfig());
 
-  const size_t B = std::min(static_cast<size_t>(batchSize_), users.size());
+  const size_t B = std::min(static_cast<size_t>(training_.batchSize), users.size());
   const size_t nSample = static_cast<size_t>(nSample_);
   const size_t L = grus_.size();
   nn::Dropout dropIn(static_cast<float>(dropoutInput_));
@@ -177,19 +168,16 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
   // Per batch row: the user (index into `users`) and the position of its current input.
   std::vector<size_t> rowUser(B), rowPos(B);
 
-  // The weights at the end of the last completed epoch, restored on a NaN.
   std::vector<nn::Parameter*> gruParams;
   for (auto& gru : grus_)
     for (nn::Parameter* p : {&gru.wInput, &gru.wHidden, &gru.bInput, &gru.bHidden}) gruParams.push_back(p);
   std::vector<nn::Parameter*> params = gruParams;
   for (nn::Parameter* p : {&input_.table, &output_.weight, &output_.bias}) params.push_back(p);
-  std::vector<nn::Matrix> lastGood;
+  nn::EpochCheckpoint checkpoint(params);
   auto sequenceOf = [&](size_t k) { return lastItems(byUser.rowIndices(users[k]), maxHistory_); };
 
-  const double totalWork = static_cast<double>(totalSteps) * epochs_;
-  size_t doneSteps = 0;
-  for (int epoch = 0; epoch < epochs_; ++epoch) {
-    const std::string hint = "epoch " + std::to_string(epoch + 1) + ": try a lower learning_rate";
+  auto runEpoch = [&](nn::TrainingEpoch& epoch) {
+    const std::string& hint = epoch.hint();
     std::vector<size_t> order(users.size());
     for (size_t k = 0; k < order.size(); ++k) order[k] = k;
     rng.shuffle(order.begin(), order.end());
@@ -199,87 +187,77 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
       s.resize(B, H);
       s.setZero();
     }
-    try {
-      while (active > 0) {
-        progress.report(doneSteps / totalWork, "train");
-        inputs.resize(active);
-        targets.resize(active);
-        for (size_t b = 0; b < active; ++b) {
-          const auto seq = sequenceOf(rowUser[b]);
-          inputs[b] = seq[rowPos[b]];
-          targets[b] = seq[rowPos[b] + 1];
-        }
-        // Forward: embedding -> dropout -> GRU step from the carried state -> dropout -> candidate scores.
-        input_.forward(inputs, x);
-        dropIn.forward(x, x, true, rng);
-        for (size_t l = 0; l < L; ++l) {
-          grus_[l].forward(l == 0 ? x : hDrop[l - 1], 1, state[l].data(), {}, hOut[l]);
-          dropHidden[l].forward(hOut[l], hDrop[l], true, rng);
-        }
-        nn::buildBatchCandidates(targets, sampler, nSample, rng, candidates, targetCol);
-        output_.forwardRows(hDrop[L - 1], candidates, scores);
-        const nn::ScoreTargets st{targetCol, candidates};
-        const float loss = loss_ == "bpr-max" ? nn::bprMax(scores, st, static_cast<float>(bprMaxReg_), dScores)
-                                              : nn::softmaxCrossEntropy(scores, st, dScores);
-        nn::requireFinite(loss, "gru4rec training loss", hint);
-
-        // Backward.
-        dOutW.clear();
-        dOutB.clear();
-        dEmb.clear();
-        for (auto* p : gruParams) p->zeroGrad();
-        output_.backwardRows(hDrop[L - 1], candidates, dScores, &dHidden, dOutW, dOutB);
-        for (size_t l = L; l-- > 0;) {
-          dropHidden[l].backward(dHidden, dHidden);
-          grus_[l].backward(dHidden, &dX, nullptr);
-          if (l > 0) std::swap(dHidden, dX);  // the gradient of layer l-1's dropped output
-        }
-        dropIn.backward(dX, dX);
-        input_.backward(inputs, dX, dEmb);
-        for (auto* p : gruParams) nn::requireFiniteGrad(*p, hint);
-        nn::requireFinite(dOutW, "gru4rec output weight gradient", hint);
-        nn::requireFinite(dOutB, "gru4rec output bias gradient", hint);
-        nn::requireFinite(dEmb, "gru4rec embedding gradient", hint);
-
-        for (auto* p : gruParams) optimizer->step(*p);
-        optimizer->stepRows(output_.weight, dOutW);
-        optimizer->stepRows(output_.bias, dOutB);
-        optimizer->stepRows(input_.table, dEmb);
-        doneSteps += active;
-
-        // Carry the state (without dropout), advance every row; a finished row
-        // takes the next user with a zero state or, with none left, leaves the batch.
-        for (size_t l = 0; l < L; ++l) std::copy_n(hOut[l].data(), active * H, state[l].data());
-        for (size_t b = 0; b < active;) {
-          if (++rowPos[b] + 1 < sequenceOf(rowUser[b]).size()) {
-            ++b;
-            continue;
-          }
-          if (next < order.size()) {
-            rowUser[b] = order[next++];
-            rowPos[b] = 0;
-            for (auto& s : state) std::fill_n(s.row(b), H, 0.0f);
-            ++b;
-            continue;
-          }
-          --active;  // move the last active row here
-          rowUser[b] = rowUser[active];
-          rowPos[b] = rowPos[active];
-          for (auto& s : state) std::copy_n(s.row(active), H, s.row(b));
-        }
-        for (auto& s : state) s.resize(active, H);
+    while (active > 0) {
+      epoch.batch(active);
+      inputs.resize(active);
+      targets.resize(active);
+      for (size_t b = 0; b < active; ++b) {
+        const auto seq = sequenceOf(rowUser[b]);
+        inputs[b] = seq[rowPos[b]];
+        targets[b] = seq[rowPos[b] + 1];
       }
-      // A step can leave finite gradients but overflow a weight; check before keeping.
-      for (auto* p : params) nn::requireFinite(p->value, p->name, hint);
-    } catch (const nn::NonFiniteError&) {
-      if (lastGood.empty()) throw;  // no completed epoch: the model stays unfitted
-      for (size_t k = 0; k < params.size(); ++k) params[k]->value = lastGood[k];
-      setFitted(nItems);
-      throw;
+      // Forward: embedding -> dropout -> GRU step from the carried state -> dropout -> candidate scores.
+      input_.forward(inputs, x);
+      dropIn.forward(x, x, true, rng);
+      for (size_t l = 0; l < L; ++l) {
+        grus_[l].forward(l == 0 ? x : hDrop[l - 1], 1, state[l].data(), {}, hOut[l]);
+        dropHidden[l].forward(hOut[l], hDrop[l], true, rng);
+      }
+      nn::buildBatchCandidates(targets, sampler, nSample, rng, candidates, targetCol);
+      output_.forwardRows(hDrop[L - 1], candidates, scores);
+      const nn::ScoreTargets st{targetCol, candidates};
+      const float loss = loss_ == "bpr-max" ? nn::bprMax(scores, st, static_cast<float>(bprMaxReg_), dScores)
+                                            : nn::softmaxCrossEntropy(scores, st, dScores);
+      nn::requireFinite(loss, "gru4rec training loss", hint);
+
+      // Backward.
+      dOutW.clear();
+      dOutB.clear();
+      dEmb.clear();
+      for (auto* p : gruParams) p->zeroGrad();
+      output_.backwardRows(hDrop[L - 1], candidates, dScores, &dHidden, dOutW, dOutB);
+      for (size_t l = L; l-- > 0;) {
+        dropHidden[l].backward(dHidden, dHidden);
+        grus_[l].backward(dHidden, &dX, nullptr);
+        if (l > 0) std::swap(dHidden, dX);  // the gradient of layer l-1's dropped output
+      }
+      dropIn.backward(dX, dX);
+      input_.backward(inputs, dX, dEmb);
+      for (auto* p : gruParams) nn::requireFiniteGrad(*p, hint);
+      nn::requireFinite(dOutW, "gru4rec output weight gradient", hint);
+      nn::requireFinite(dOutB, "gru4rec output bias gradient", hint);
+      nn::requireFinite(dEmb, "gru4rec embedding gradient", hint);
+
+      for (auto* p : gruParams) optimizer->step(*p);
+      optimizer->stepRows(output_.weight, dOutW);
+      optimizer->stepRows(output_.bias, dOutB);
+      optimizer->stepRows(input_.table, dEmb);
+
+      // Carry the state (without dropout), advance every row; a finished row
+      // takes the next user with a zero state or, with none left, leaves the batch.
+      for (size_t l = 0; l < L; ++l) std::copy_n(hOut[l].data(), active * H, state[l].data());
+      for (size_t b = 0; b < active;) {
+        if (++rowPos[b] + 1 < sequenceOf(rowUser[b]).size()) {
+          ++b;
+          continue;
+        }
+        if (next < order.size()) {
+          rowUser[b] = order[next++];
+          rowPos[b] = 0;
+          for (auto& s : state) std::fill_n(s.row(b), H, 0.0f);
+          ++b;
+          continue;
+        }
+        --active;  // move the last active row here
+        rowUser[b] = rowUser[active];
+        rowPos[b] = rowPos[active];
+        for (auto& s : state) std::copy_n(s.row(active), H, s.row(b));
+      }
+      for (auto& s : state) s.resize(active, H);
     }
-    lastGood.clear();
-    for (auto* p : params) lastGood.push_back(p->value);
-  }
+  };
+  nn::runEpochs({training_.epochs, static_cast<double>(totalSteps)}, checkpoint, progress, runEpoch,
+                [&] { setFitted(nItems); });  // the last completed epoch's weights stay usable
   progress.report(1.0, "done");
 }
 

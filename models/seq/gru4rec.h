@@ -28,7 +28,7 @@
 // epoch and suggesting a lower learning_rate. The model then keeps the weights
 // it had at the END OF THE LAST COMPLETED EPOCH and stays fitted (scores work);
 // if the first epoch fails there are no good weights and the model is left
-// unfitted.
+// unfitted (the shared epoch loop, nn/training.h).
 //
 // Score(history): the GRU runs over the last max_history items of the history
 // from a zero state; scores = W h + b. An empty history scores from the zero
@@ -57,6 +57,7 @@
 #include "nn/dense.h"
 #include "nn/embedding.h"
 #include "nn/gru.h"
+#include "nn/training.h"
 
 namespace localrec {
 
@@ -104,13 +105,8 @@ class Gru4Rec : public Recommender {
   double bprMaxReg_;
   int nSample_;
   double sampleAlpha_;
-  std::string optimizer_;
-  double learningRate_;
-  double momentum_;
-  int epochs_;
-  int batchSize_;
   int maxHistory_;
-  uint64_t seed_;
+  nn::TrainingOptions training_;  // optimizer, learning_rate, momentum, epochs, batch_size, seed
 
   nn::Embedding input_;
   std::vector<nn::Gru> grus_;  // one per layer

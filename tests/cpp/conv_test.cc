@@ -3,9 +3,7 @@
 // parameters, zero-padding of sequences shorter than the kernel, and a check
 // that the gradient checker rejects a deliberately wrong gradient.
 //
-// Gradient checks as in nn_test.cc (docs/nn.md): central differences in float
-// with h = 1e-2 on a double-accumulated weighted sum of the outputs; every
-// component must satisfy |numeric - analytic| <= 2e-3 + 1e-2 |analytic|.
+// Gradient checks with gradcheck.h, as in nn_test.cc (docs/nn.md).
 // Max-pooling and ReLU are piecewise linear: their inputs are kept at least
 // 0.1 (> 2h) away from ties and from zero so no difference crosses a kink.
 #include <catch2/catch.hpp>
@@ -22,68 +20,21 @@
 #include "nn/conv1d.h"
 #include "nn/parameter.h"
 
+#include "gradcheck.h"
+
 namespace {
 
 using localrec::Rng;
 namespace nn = localrec::nn;
 using nn::Matrix;
 
-constexpr double kStep = 1e-2;
-constexpr double kAbsTol = 2e-3;
-constexpr double kRelTol = 1e-2;
-
-Matrix randomMatrix(size_t rows, size_t cols, Rng& rng, float scale = 1.0f) {
-  Matrix m(rows, cols);
-  nn::initUniform(m, -scale, scale, rng);
-  return m;
-}
+using namespace localrec::gradcheck;
 
 Matrix fromRows(size_t rows, size_t cols, std::vector<float> values) {
   Matrix m(rows, cols);
   REQUIRE(values.size() == m.size());
   std::copy(values.begin(), values.end(), m.data());
   return m;
-}
-
-double weightedSum(const Matrix& out, const Matrix& weights) {
-  REQUIRE(out.size() == weights.size());
-  double s = 0.0;
-  for (size_t i = 0; i < out.size(); ++i) s += static_cast<double>(out.data()[i]) * weights.data()[i];
-  return s;
-}
-
-std::vector<float> copyOf(const Matrix& m) { return {m.data(), m.data() + m.size()}; }
-
-// The largest |numeric - analytic| / (abs + rel |analytic|) over the components
-// (<= 1 passes), with central differences of loss() in values[k].
-double gradientError(float* values, size_t n, const std::vector<float>& analytic, const std::function<double()>& loss,
-                     size_t* worstAt = nullptr) {
-  REQUIRE(analytic.size() == n);
-  double worst = 0.0;
-  for (size_t k = 0; k < n; ++k) {
-    const float saved = values[k];
-    values[k] = static_cast<float>(saved + kStep);
-    const double up = loss();
-    values[k] = static_cast<float>(saved - kStep);
-    const double down = loss();
-    values[k] = saved;
-    const double numeric = (up - down) / (2.0 * kStep);
-    const double ratio = std::fabs(numeric - analytic[k]) / (kAbsTol + kRelTol * std::fabs(analytic[k]));
-    if (ratio > worst) {
-      worst = ratio;
-      if (worstAt != nullptr) *worstAt = k;
-    }
-  }
-  return worst;
-}
-
-void checkGradient(const std::string& what, float* values, size_t n, const std::vector<float>& analytic,
-                   const std::function<double()>& loss) {
-  size_t at = 0;
-  const double worst = gradientError(values, n, analytic, loss, &at);
-  INFO(what << ": worst error / tolerance " << worst << " at component " << at << " (analytic "
-            << (n > 0 ? analytic[at] : 0.0f) << ")");
-  CHECK(worst <= 1.0);
 }
 
 // Reference convolution in double, zero past the end of each sequence.
@@ -134,9 +85,9 @@ void checkConv(size_t B, size_t T, size_t C, size_t F, size_t w, uint64_t seed) 
     conv.infer(x, T, out, cols);
     return weightedSum(out, weights);
   };
-  checkGradient("conv dX", x.data(), x.size(), copyOf(dX), loss);
-  checkGradient("conv dW", conv.weight.value.data(), conv.weight.value.size(), copyOf(conv.weight.grad), loss);
-  checkGradient("conv db", conv.bias.value.data(), conv.bias.value.size(), copyOf(conv.bias.grad), loss);
+  checkGradient("conv dX", x, dX, loss);
+  checkGradient("conv dW", conv.weight, loss);
+  checkGradient("conv db", conv.bias, loss);
 }
 
 // Distinct values at least 0.1 apart within each (sequence, channel) column,
@@ -273,7 +224,7 @@ TEST_CASE("conv: max-pool over time keeps the argmax, breaks ties early, routes 
     nn::maxPoolTime(probe, 4, out, nullptr);
     return weightedSum(out, weights);
   };
-  checkGradient("max-pool dX", probe.data(), probe.size(), copyOf(dPool), loss);
+  checkGradient("max-pool dX", probe, dPool, loss);
 }
 
 TEST_CASE("conv: ReLU forward, backward from the output, finite differences", "[nn]") {
@@ -294,7 +245,7 @@ TEST_CASE("conv: ReLU forward, backward from the output, finite differences", "[
     nn::reluForward(xs, out);
     return weightedSum(out, weights);
   };
-  checkGradient("relu dX", xs.data(), xs.size(), copyOf(dX), loss);
+  checkGradient("relu dX", xs, dX, loss);
 }
 
 TEST_CASE("conv: vertical convolution is a weighted sum of the rows: hand example and gradients", "[nn]") {
@@ -334,8 +285,8 @@ TEST_CASE("conv: vertical convolution is a weighted sum of the rows: hand exampl
     layer.infer(xs, out, s);
     return weightedSum(out, weights);
   };
-  checkGradient("vertical dX", xs.data(), xs.size(), copyOf(dX), loss);
-  checkGradient("vertical dW", layer.weight.value.data(), layer.weight.value.size(), copyOf(layer.weight.grad), loss);
+  checkGradient("vertical dX", xs, dX, loss);
+  checkGradient("vertical dW", layer.weight, loss);
 }
 
 TEST_CASE("conv: Conv1d -> max-pool -> ReLU chained: gradients of input and weights", "[nn]") {
@@ -375,9 +326,9 @@ TEST_CASE("conv: Conv1d -> max-pool -> ReLU chained: gradients of input and weig
     forward(out);
     return weightedSum(out, weights);
   };
-  checkGradient("chain dX", x.data(), x.size(), copyOf(dX), loss);
-  checkGradient("chain dW", conv.weight.value.data(), conv.weight.value.size(), copyOf(conv.weight.grad), loss);
-  checkGradient("chain db", conv.bias.value.data(), conv.bias.value.size(), copyOf(conv.bias.grad), loss);
+  checkGradient("chain dX", x, dX, loss);
+  checkGradient("chain dW", conv.weight, loss);
+  checkGradient("chain db", conv.bias, loss);
 }
 
 TEST_CASE("conv: the gradient checker rejects a deliberately wrong gradient", "[nn]") {

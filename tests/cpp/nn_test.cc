@@ -2,12 +2,7 @@
 // layer and loss, optimizer steps against hand-computed values, sampler
 // distributions, determinism, and a tiny sequence task the GRU must learn.
 //
-// Gradient checks: central differences (f(v+h) - f(v-h)) / 2h in float with
-// h = 1e-2 on a double-accumulated scalar loss (a fixed random weighting of
-// the layer outputs). The truncation error is O(h^2 f''') ~ 1e-5 and the
-// rounding error about eps_float * |f| / h ~ 1e-5 for the sizes used, so each
-// component must satisfy |numeric - analytic| <= 2e-3 + 1e-2 * |analytic|
-// (docs/nn.md). A wrong term in a backward pass gives errors of order 1e-1.
+// Gradient checks: gradcheck.h (central differences; tolerances in docs/nn.md).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -18,6 +13,8 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/options.h"
+#include "core/progress.h"
 #include "core/rng.h"
 #include "nn/dense.h"
 #include "nn/dropout.h"
@@ -28,6 +25,9 @@
 #include "nn/optimizer.h"
 #include "nn/parameter.h"
 #include "nn/sampler.h"
+#include "nn/training.h"
+
+#include "gradcheck.h"
 
 namespace {
 
@@ -36,45 +36,7 @@ using localrec::Rng;
 namespace nn = localrec::nn;
 using nn::Matrix;
 
-constexpr double kStep = 1e-2;
-constexpr double kAbsTol = 2e-3;
-constexpr double kRelTol = 1e-2;
-
-Matrix randomMatrix(size_t rows, size_t cols, Rng& rng, float scale = 1.0f) {
-  Matrix m(rows, cols);
-  nn::initUniform(m, -scale, scale, rng);
-  return m;
-}
-
-double weightedSum(const Matrix& out, const Matrix& weights) {
-  double s = 0.0;
-  for (size_t i = 0; i < out.size(); ++i) s += static_cast<double>(out.data()[i]) * weights.data()[i];
-  return s;
-}
-
-// Compares analytic[k] with the central difference of loss() in values[k], for every k.
-void checkGradient(const std::string& what, float* values, size_t n, const std::vector<float>& analytic,
-                   const std::function<double()>& loss) {
-  REQUIRE(analytic.size() == n);
-  double worst = 0.0;
-  for (size_t k = 0; k < n; ++k) {
-    const float saved = values[k];
-    values[k] = static_cast<float>(saved + kStep);
-    const double up = loss();
-    values[k] = static_cast<float>(saved - kStep);
-    const double down = loss();
-    values[k] = saved;
-    const double numeric = (up - down) / (2.0 * kStep);
-    const double err = std::fabs(numeric - analytic[k]);
-    worst = std::max(worst, err / (kAbsTol + kRelTol * std::fabs(analytic[k])));
-    INFO(what << "[" << k << "]: numeric " << numeric << ", analytic " << analytic[k]);
-    CHECK(err <= kAbsTol + kRelTol * std::fabs(analytic[k]));
-  }
-  INFO(what << ": worst error / tolerance " << worst);
-  CHECK(worst <= 1.0);
-}
-
-std::vector<float> copyOf(const Matrix& m) { return {m.data(), m.data() + m.size()}; }
+using namespace localrec::gradcheck;
 
 // A sparse-row gradient scattered into a dense table-shaped vector.
 std::vector<float> densify(const nn::SparseRows& g, size_t rows) {
@@ -112,9 +74,9 @@ TEST_CASE("nn: Dense forward matches x W^T + b and its gradients match finite di
     layer.forward(x, out);
     return weightedSum(out, w);
   };
-  checkGradient("dense dX", x.data(), x.size(), copyOf(dX), loss);
-  checkGradient("dense dW", layer.weight.value.data(), layer.weight.value.size(), copyOf(layer.weight.grad), loss);
-  checkGradient("dense db", layer.bias.value.data(), layer.bias.value.size(), copyOf(layer.bias.grad), loss);
+  checkGradient("dense dX", x, dX, loss);
+  checkGradient("dense dW", layer.weight, loss);
+  checkGradient("dense db", layer.bias, loss);
 }
 
 TEST_CASE("nn: Dense candidate rows (repeated ids) give sparse gradients that match finite differences", "[nn]") {
@@ -145,7 +107,7 @@ TEST_CASE("nn: Dense candidate rows (repeated ids) give sparse gradients that ma
     layer.forwardRows(x, ids, out);
     return weightedSum(out, w);
   };
-  checkGradient("rows dX", x.data(), x.size(), copyOf(dX), loss);
+  checkGradient("rows dX", x, dX, loss);
   checkGradient("rows dW", layer.weight.value.data(), layer.weight.value.size(), densify(dW, 6), loss);
   checkGradient("rows db", layer.bias.value.data(), layer.bias.value.size(), densify(db, 6), loss);
 }
@@ -221,12 +183,12 @@ TEST_CASE("nn: GRU over a sequence with resets: gradients of inputs, state and e
     gru.forward(x, T, h0.data(), resets, out);
     return weightedSum(out, w);
   };
-  checkGradient("gru dX", x.data(), x.size(), copyOf(dX), loss);
-  checkGradient("gru dh0", h0.data(), h0.size(), copyOf(dh0), loss);
-  checkGradient("gru dWi", gru.wInput.value.data(), gru.wInput.value.size(), copyOf(gru.wInput.grad), loss);
-  checkGradient("gru dWh", gru.wHidden.value.data(), gru.wHidden.value.size(), copyOf(gru.wHidden.grad), loss);
-  checkGradient("gru dbi", gru.bInput.value.data(), gru.bInput.value.size(), copyOf(gru.bInput.grad), loss);
-  checkGradient("gru dbh", gru.bHidden.value.data(), gru.bHidden.value.size(), copyOf(gru.bHidden.grad), loss);
+  checkGradient("gru dX", x, dX, loss);
+  checkGradient("gru dh0", h0, dh0, loss);
+  checkGradient("gru dWi", gru.wInput, loss);
+  checkGradient("gru dWh", gru.wHidden, loss);
+  checkGradient("gru dbi", gru.bInput, loss);
+  checkGradient("gru dbh", gru.bHidden, loss);
 
   // infer() is the same step as forward() (streaming path), also in place.
   Matrix state = h0;
@@ -265,7 +227,7 @@ TEST_CASE("nn: Dropout is seeded, scales kept elements by 1/(1-p), is the identi
     drop.forward(x, out, true, r);
     return weightedSum(out, w);
   };
-  checkGradient("dropout dX", x.data(), x.size(), copyOf(dX), loss);
+  checkGradient("dropout dX", x, dX, loss);
   drop.forward(x, y, false, a);
   CHECK(std::equal(x.data(), x.data() + x.size(), y.data()));
   CHECK_THROWS_AS(nn::Dropout(1.0f), localrec::InvalidArgument);
@@ -295,7 +257,7 @@ void checkLoss(const std::string& what, Matrix& scores,
     Matrix tmp;
     return double(lossFn(scores, tmp));
   };
-  checkGradient(what, scores.data(), scores.size(), copyOf(d), loss);
+  checkGradient(what, scores, d, loss);
 }
 
 }  // namespace
@@ -718,4 +680,130 @@ TEST_CASE("nn: softmax cross-entropy matches a double-precision reference on wid
       CHECK(loss == Approx(refLoss / double(n)).epsilon(1e-5).margin(1e-6));
     }
   }
+}
+
+// ---- The shared epoch loop (nn/training.h) ----
+
+namespace {
+
+// A fake trainer: two parameters, 4 batches per epoch, each adding 1 to every
+// value; `failAt(epoch, batch)` decides where it goes non-finite, either by a
+// NaN loss (thrown at once) or by a NaN written into a weight (found at the
+// end of the epoch).
+struct FakeTrainer {
+  nn::Parameter a{"fake a", 2, 2}, b{"fake b", 3, 1};
+  nn::EpochCheckpoint checkpoint{{&a, &b}};
+  std::vector<double> fractions;
+  localrec::Progress progress{[this](double fraction, const std::string&) {
+    fractions.push_back(fraction);
+    return false;
+  }};
+  std::vector<float> atEpochStart;  // a's values when the failing epoch began
+  int restoredCalls = 0;
+
+  void run(int epochs, int failEpoch, bool nanInWeight) {
+    auto epoch = [&](nn::TrainingEpoch& e) {
+      if (e.number() == failEpoch) atEpochStart = copyOf(a.value);
+      for (int batch = 0; batch < 4; ++batch) {
+        e.batch(1);
+        for (nn::Parameter* p : {&a, &b})
+          for (size_t k = 0; k < p->value.size(); ++k) p->value.data()[k] += 1.0f;
+        if (e.number() != failEpoch || batch != 1) continue;
+        if (nanInWeight)
+          b.value(2, 0) = std::numeric_limits<float>::quiet_NaN();
+        else
+          nn::requireFinite(std::numeric_limits<float>::quiet_NaN(), "fake loss", e.hint());
+      }
+    };
+    nn::runEpochs({epochs, 4.0}, checkpoint, progress, epoch, [&] { ++restoredCalls; });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("nn: runEpochs restores the last completed epoch when epoch 3 goes non-finite", "[nn]") {
+  for (bool nanInWeight : {false, true}) {
+    INFO("NaN " << (nanInWeight ? "in a weight" : "loss"));
+    FakeTrainer t;
+    REQUIRE_THROWS_AS(t.run(5, 3, nanInWeight), nn::NonFiniteError);
+    try {
+      FakeTrainer again;
+      again.run(5, 3, nanInWeight);
+    } catch (const nn::NonFiniteError& e) {
+      const std::string message = e.what();
+      CHECK_THAT(message, Catch::Contains("epoch 3: try a lower learning_rate"));
+      CHECK_THAT(message, Catch::Contains(nanInWeight ? "fake b" : "fake loss"));
+    }
+    // Epoch 2 ended at start + 8; epoch 3 changed the values before failing.
+    REQUIRE(t.restoredCalls == 1);
+    REQUIRE(t.atEpochStart == std::vector<float>(4, 8.0f));
+    REQUIRE(copyOf(t.a.value) == t.atEpochStart);
+    REQUIRE(copyOf(t.b.value) == std::vector<float>(3, 8.0f));
+    // Progress: one report per batch, fraction done before it, over 5 epochs of 4 units
+    // (a NaN loss stops epoch 3 at its 2nd batch; a NaN weight is found after its 4th).
+    REQUIRE(t.fractions.size() == (nanInWeight ? 12u : 10u));
+    for (size_t k = 0; k < t.fractions.size(); ++k) CHECK(t.fractions[k] == Approx(k / 20.0));
+  }
+}
+
+TEST_CASE("nn: runEpochs in the first epoch rethrows without restoring; cancel stops it", "[nn]") {
+  FakeTrainer first;
+  REQUIRE_THROWS_WITH(first.run(3, 1, false), Catch::Contains("epoch 1"));
+  REQUIRE(first.restoredCalls == 0);
+  REQUIRE_FALSE(first.checkpoint.saved());
+  REQUIRE(copyOf(first.a.value) == std::vector<float>(4, 2.0f));  // left as the failed batch made them
+
+  FakeTrainer clean;
+  clean.run(3, 0, false);
+  REQUIRE(copyOf(clean.a.value) == std::vector<float>(4, 12.0f));
+  REQUIRE(clean.checkpoint.saved());
+
+  FakeTrainer cancelled;
+  cancelled.progress.cancel();
+  REQUIRE_THROWS_AS(cancelled.run(3, 0, false), localrec::Cancelled);
+  REQUIRE(cancelled.restoredCalls == 0);
+
+  // The test seam plants a NaN in the checkpoint's parameters during epoch 2.
+  FakeTrainer hooked;
+  {
+    nn::ScopedBatchHook hook([](int epoch, const std::vector<nn::Parameter*>& params) {
+      if (epoch == 2) params[0]->value(0, 1) = std::numeric_limits<float>::infinity();
+    });
+    REQUIRE_THROWS_WITH(hooked.run(3, 0, false), Catch::Contains("fake a") && Catch::Contains("epoch 2"));
+  }
+  REQUIRE(copyOf(hooked.a.value) == std::vector<float>(4, 4.0f));
+  hooked.run(1, 0, false);  // the hook is gone
+  REQUIRE(copyOf(hooked.a.value) == std::vector<float>(4, 8.0f));
+}
+
+TEST_CASE("nn: the shared training options keep each model's defaults and ranges", "[nn]") {
+  nn::TrainingOptionDefaults d;
+  d.learningRate = "0.05";
+  d.batchSize = 32;
+  d.maxBatchSize = 8192;
+  const auto specs = nn::trainingOptionSpecs(d);
+  std::vector<std::string> names;
+  for (const auto& s : specs) names.push_back(s.name);
+  REQUIRE(names == std::vector<std::string>{"optimizer", "learning_rate", "momentum", "epochs", "batch_size", "seed"});
+  const localrec::OptionMap given = {{"optimizer", "sgd"}, {"momentum", "0.5"}, {"batch_size", "8192"}};
+  const localrec::OptionReader reader("fake", specs, given);
+  const nn::TrainingOptions t = nn::readTrainingOptions(reader, d);
+  CHECK(t.optimizer == nn::OptimizerKind::kSgd);
+  CHECK(t.momentum == 0.5);
+  CHECK(t.learningRate == 0.05);
+  CHECK(t.epochs == 3);
+  CHECK(t.batchSize == 8192);
+  CHECK(t.seed == 42u);
+  const localrec::OptionMap tooBig = {{"batch_size", "8193"}};
+  REQUIRE_THROWS_WITH(nn::readTrainingOptions(localrec::OptionReader("fake", specs, tooBig), d),
+                      Catch::Contains("batch_size") && Catch::Contains("8192"));
+
+  d.chooseOptimizer = false;  // Adam only: no optimizer or momentum option
+  const auto adamSpecs = nn::trainingOptionSpecs(d);
+  REQUIRE(adamSpecs.size() == 4);
+  const localrec::OptionMap none;
+  const nn::TrainingOptions adam = nn::readTrainingOptions(localrec::OptionReader("fake", adamSpecs, none), d);
+  CHECK(adam.optimizer == nn::OptimizerKind::kAdam);
+  CHECK(adam.optimizerConfig().epsilon == 1e-8f);
+  CHECK(t.optimizerConfig().learningRate == 0.05f);
 }

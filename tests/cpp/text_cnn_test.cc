@@ -1,6 +1,7 @@
 // text_cnn: a synthetic catalog whose words decide the cluster (cold items must
 // follow their words), the vocabulary rules (cap, min_count, unknown bucket,
-// padding), empty and very long texts, save/load, determinism, cancel.
+// padding), empty and very long texts, save/load, determinism, cancel, NaN
+// during training.
 #include "models/content/text_cnn.h"
 
 #include <catch2/catch.hpp>
@@ -13,6 +14,8 @@
 #include "models/content/tokenize.h"
 #include "models/model_io.h"
 #include "models/registry.h"
+#include "nn/finite.h"
+#include "nn/training.h"
 
 using namespace localrec;
 
@@ -240,4 +243,32 @@ TEST_CASE("text_cnn cancels within one mini-batch", "[models]") {
   REQUIRE_THROWS_AS(model.fit(TrainSet{train, &text}, progress), Cancelled);
   REQUIRE(trainCalls == 3);
   REQUIRE_FALSE(model.fitted());
+}
+
+TEST_CASE("text_cnn: a NaN during training names the epoch and keeps the last good weights", "[models]") {
+  OptionMap o = smallOptions();
+  o["epochs"] = "4";
+  const InteractionMatrix train = syntheticTrain();
+  const ItemText text = syntheticTexts();
+  // A NaN in every weight (nn::ScopedBatchHook) in the first epoch: no good weights, the model stays unfitted.
+  TextCnn early(o);
+  {
+    const nn::ScopedBatchHook nan(nn::ScopedBatchHook::nanInEpoch(1));
+    REQUIRE_THROWS_WITH(early.fit(TrainSet{train, &text}),
+                        Catch::Contains("text_cnn training loss") && Catch::Contains("epoch 1: try a lower learning_rate"));
+  }
+  REQUIRE_FALSE(early.fitted());
+  // In epoch 3: the error names epoch 3, and the model keeps (and scores with) the weights of 2 epochs.
+  TextCnn failed(o);
+  {
+    const nn::ScopedBatchHook nan(nn::ScopedBatchHook::nanInEpoch(3));
+    REQUIRE_THROWS_WITH(failed.fit(TrainSet{train, &text}), Catch::Contains("epoch 3: try a lower learning_rate"));
+  }
+  REQUIRE(failed.fitted());
+  o["epochs"] = "2";
+  TextCnn reference(o);
+  reference.fit(TrainSet{train, &text});
+  REQUIRE(failed.itemVectors() == reference.itemVectors());
+  for (float v : failed.itemVectors()) REQUIRE(std::isfinite(v));
+  REQUIRE(scoresFor(failed, {1, 25, kColdA}) == scoresFor(reference, {1, 25, kColdA}));
 }
