@@ -142,17 +142,23 @@ void benchGemm() {
 //   impl "eigen"  Eigen's GEMM on the same row-major operands.
 // Shapes (m x k times k x n): EASE's sweep update (128 rows of 3,500 columns,
 // depth 128) and its V = U^T D (3,500 x 128 x 128, A transposed); the GRU's
-// input and hidden products (batch 64 or 1,280, hidden 64 or 128, 3 gates);
-// and a full-catalog score of 1,280 hidden states against 3,416 item
-// embeddings (B transposed: the embeddings are stored one item per row).
+// input and hidden products (batch 64 or 1,280, hidden 64 or 128, 3 gates; B
+// transposed: the gate weights are stored one gate per row); a full-catalog
+// score of 1,280 hidden states against 3,416 item embeddings (B transposed:
+// the embeddings are stored one item per row) and, at hidden 64 and 128, its
+// two gradients (the weight gradient dY^T h, A transposed, and dY W into the
+// hidden states); the GRU's per-step hidden gradient (64 x 192 x 64) and its
+// weight gradient over the batch (A transposed).
 void benchGemmShapes(std::mt19937& gen) {
   struct Shape {
     size_t m, k, n;
     bool transA, transB;
   };
-  const Shape shapes[] = {{128, 128, 3500, false, false}, {3500, 128, 128, true, false}, {64, 64, 192, false, false},
-                          {1280, 64, 192, false, false},  {64, 128, 384, false, false},  {1280, 128, 384, false, false},
-                          {1280, 64, 3416, false, true}};
+  const Shape shapes[] = {{128, 128, 3500, false, false}, {3500, 128, 128, true, false}, {64, 64, 192, false, true},
+                          {1280, 64, 192, false, true},   {64, 128, 384, false, true},   {1280, 128, 384, false, true},
+                          {1280, 64, 3416, false, true},  {3416, 1280, 64, true, false}, {1280, 3416, 64, false, false},
+                          {1280, 128, 3416, false, true}, {3416, 1280, 128, true, false}, {1280, 3416, 128, false, false},
+                          {64, 192, 64, false, false},    {192, 1280, 64, true, false}};
   using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   using Map = Eigen::Map<const RowMajor>;
   for (const Shape& s : shapes) {

@@ -72,17 +72,51 @@ using MutMap = Eigen::Map<RowMajor, Eigen::Unaligned, Eigen::OuterStride<>>;
 // ---- Packed path ------------------------------------------------------------
 //
 // The classic blocking (Goto and van de Geijn 2008): a kc x nc panel of op(B)
-// is packed once into strips kNr columns wide, then for every mc x kc block
-// of op(A), packed into strips kMr rows tall (times alpha), the micro-kernel
-// computes each kMr x kNr tile of C from one A strip and one B strip. Packing
-// turns every operand layout (either transpose, any stride) into the same
-// contiguous, zero-padded stream, so one micro-kernel serves all four cases.
+// is packed once into strips kNr columns wide, then every mc x kc block of
+// op(A) is packed into strips kMr rows tall (times alpha), and for each A
+// strip the micro-kernel sweeps the panel's B strips left to right, computing
+// one kMr x kNr tile of C per B strip. Packing turns every operand layout
+// (either transpose, any stride) into the same contiguous, zero-padded
+// stream, so one micro-kernel serves all four cases.
 //
 // The tile: kMr rows times kNv vectors of C accumulate in registers. In wasm
-// the engine's register allocator maps them onto the 16 x86 SIMD registers:
-// 5 x 2 vectors (10 accumulators, 2 B vectors, one broadcast A value and a
-// product) measured fastest in Node 20 on the EASE update shape (128 x 3500 x
-// 128; about 10% over 4 x 2 and 6 x 2, 25% over 8 x 2 and 4 x 3).
+// the engine maps v128 values onto the 16 x64 xmm registers, one of which V8
+// keeps as scratch: 4 x 2 needs 8 accumulators, 2 B vectors, 4 A broadcasts
+// (all loaded before the products, in the order clang emits) and a product
+// register, 15, and compiles without spills; 5 x 2 spilled two accumulators
+// in the loop (seen with node --print-wasm-code); 4 x 3 and 6 x 2 need more
+// than 15. With operands in L1 the tiles 2 x 4 to 5 x 2 all ran at 19-24
+// GFLOP/s in Node 20 (the limit of one mul and one add per vector, no FMA in
+// SIMD128), so the differences on real shapes came from around the kernel:
+//  - packing: element-by-element packing of a transposed operand took 45% of
+//    3416 x 1280 x 64 (A transposed). 4-row A strips and 4-column groups of B
+//    strips are now moved as whole vectors, through 4 x 4 register transposes
+//    where the stored layout runs the other way (kVectorPack);
+//  - the order of the tiles: with the B strips outside, C was written down a
+//    column of tiles, one cache line per row; at 1280 x 64 x 3416 (C 17 MB, k
+//    64) that ran at 13 GFLOP/s. Row strips outside write C left to right,
+//    4 rows at a time, and ran at 20.7. The B panel then has to stay in L2,
+//    so nc is capped at kPanel / kc.
+//
+// GFLOP/s in Node 20 (wasm), Xeon @ 2.5 GHz, per CPU second of the process
+// (the machine was shared), best of 5 runs interleaved in one process, beta 1
+// (issue 4, a scratch harness; old = the previous 5 x 2 kernel with scalar
+// packing and B strips outside; bench/kernels_bench.cc measures the new one
+// and Eigen in wall time):
+//   m x k x n, op          old   new   Eigen (SSE path)
+//   1280 x 64 x 3416 B^T   13.3  20.7   9.7    GRU4Rec output scores, H 64
+//   3416 x 1280 x 64 A^T    9.1  19.0  13.2    its weight gradient
+//   1280 x 3416 x 64       14.6  19.0  13.6    its input gradient
+//   1280 x 128 x 3416 B^T  16.1  21.4  11.9    the same at H 128
+//   3416 x 1280 x 128 A^T  12.4  21.0  13.6
+//   1280 x 3416 x 128      16.9  20.5  14.9
+//   64 x 64 x 192 B^T      17.1  20.4  13.5    GRU step, hidden product
+//   64 x 192 x 64          17.3  21.0  13.6    its gradient
+//   192 x 1280 x 64 A^T    13.8  20.2  13.5    GRU weight gradient
+// Eigen's SSE path is slower on every GRU shape, so wasm uses the packed
+// kernel throughout. Relaxed SIMD (a fused multiply-add) would lift the
+// mul + add limit, but Node 20 only has it behind --experimental-wasm-relaxed-simd
+// and Safari not at all.
 
 using simd::Vec;
 constexpr size_t kW = simd::kWidth;
@@ -91,13 +125,61 @@ constexpr size_t kMr = 4, kNv = 4;  // scalar floats: a 4 x 4 tile of scalars
 #elif defined(LOCALREC_SIMD_AVX2)
 constexpr size_t kMr = 6, kNv = 2;  // 12 of the 16 ymm registers
 #else
-constexpr size_t kMr = 5, kNv = 2;
+constexpr size_t kMr = 4, kNv = 2;
 #endif
 constexpr size_t kNr = kNv * kW;
-// Block sizes: a B strip (kc x kNr, 8 KB at 256 x 8) stays in L1 while the
-// A block (mc x kc, 128 KB) streams from L2; the B panel (kc x nc) from L3.
-// mc and nc are whole numbers of strips.
-constexpr size_t kKc = 256, kMc = 128 / kMr * kMr, kNc = 2048 / kNr * kNr;
+// Block sizes: an A strip (kc x kMr, 4 KB at 256 x 4) stays in L1 while the
+// B panel (kc x nc, at most kPanel floats = 512 KB) streams from L2; the A
+// block (mc x kc, 128 KB) is packed once per panel. mc and nc are whole
+// numbers of strips; nc shrinks for deep blocks to keep the panel in L2.
+constexpr size_t kKc = 256, kMc = 128 / kMr * kMr, kNc = 2048 / kNr * kNr, kPanel = 128 * 1024;
+
+#if defined(LOCALREC_SIMD_HAS_TRANSPOSE4)
+// Whole-vector packing: 4-row A strips and 4-column groups of B strips are
+// read as 4 x 4 blocks (transposed in registers where the stored layout
+// runs the other way), never element by element.
+constexpr bool kVectorPack = kW == 4 && kMr == 4 && kNr % 4 == 0;
+#else
+constexpr bool kVectorPack = false;
+#endif
+
+// Writes the 4 x kc block of src (4 rows at src, src + ld, ...; depths along
+// each row) as kc groups of 4 (one per depth) with a stride of `step` floats
+// between groups, times alpha unless alpha == 1. Only when kVectorPack.
+[[maybe_unused]] void packRows4(const float* src, size_t ld, size_t kc, float alpha, float* dst,
+                                size_t step) {
+#if defined(LOCALREC_SIMD_HAS_TRANSPOSE4)
+  const float* r0 = src;
+  const float* r1 = r0 + ld;
+  const float* r2 = r1 + ld;
+  const float* r3 = r2 + ld;
+  const bool scale = alpha != 1.0f;
+  const Vec av = simd::splat(alpha);
+  size_t p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    Vec v0 = simd::load(r0 + p), v1 = simd::load(r1 + p), v2 = simd::load(r2 + p), v3 = simd::load(r3 + p);
+    simd::transpose4(v0, v1, v2, v3);
+    if (scale) {
+      v0 = simd::mul(v0, av);
+      v1 = simd::mul(v1, av);
+      v2 = simd::mul(v2, av);
+      v3 = simd::mul(v3, av);
+    }
+    float* d = dst + p * step;
+    simd::store(d, v0);
+    simd::store(d + step, v1);
+    simd::store(d + 2 * step, v2);
+    simd::store(d + 3 * step, v3);
+  }
+  for (; p < kc; ++p) {
+    float* d = dst + p * step;
+    d[0] = alpha * r0[p];
+    d[1] = alpha * r1[p];
+    d[2] = alpha * r2[p];
+    d[3] = alpha * r3[p];
+  }
+#endif
+}
 
 // Packs rows [i0, i0 + mc) and depths [p0, p0 + kc) of op(A), times alpha, into
 // strips of kMr rows: strip s holds, for each depth p, kMr consecutive values.
@@ -106,6 +188,20 @@ void packA(Op opA, const float* A, size_t lda, size_t i0, size_t mc, size_t p0, 
   for (size_t s = 0; s < mc; s += kMr) {
     const size_t rows = std::min(kMr, mc - s);
     float* strip = out + s * kc;
+    if (kVectorPack && rows == kMr) {
+      if (opA == Op::kNone) {
+        packRows4(A + (i0 + s) * lda + p0, lda, kc, alpha, strip, kMr);
+      } else {
+        // op(A)'s 4 rows at depth p are 4 consecutive stored values.
+        const float* src = A + p0 * lda + i0 + s;
+        const Vec av = simd::splat(alpha);
+        for (size_t p = 0; p < kc; ++p, src += lda) {
+          const Vec v = simd::load(src);
+          simd::store(strip + p * kMr, alpha == 1.0f ? v : simd::mul(v, av));
+        }
+      }
+      continue;
+    }
     if (opA == Op::kNone) {
       for (size_t r = 0; r < rows; ++r) {
         const float* src = A + (i0 + s + r) * lda + p0;
@@ -139,6 +235,10 @@ void packB(Op opB, const float* B, size_t ldb, size_t p0, size_t kc, size_t j0, 
           for (size_t c = cols; c < kNr; ++c) dst[c] = 0.0f;
         }
       }
+    } else if (kVectorPack && cols == kNr) {
+      // op(B)'s columns are stored rows: 4 of them at a time, transposed.
+      for (size_t c = 0; c < kNr; c += 4)
+        packRows4(B + (j0 + s + c) * ldb + p0, ldb, kc, 1.0f, strip + c, kNr);
     } else {
       for (size_t c = 0; c < cols; ++c) {
         const float* src = B + (j0 + s + c) * ldb + p0;
@@ -211,12 +311,13 @@ void packedProduct(Op opA, Op opB, size_t m, size_t n, size_t k, float alpha, co
   }
   PackBuffers& buf = packBuffers();
   const size_t kcMax = std::min(k, kKc);
-  const size_t ncMax = std::min((n + kNr - 1) / kNr * kNr, kNc);
+  const size_t ncBlock = std::min(kNc, std::max(kNr, kPanel / kcMax / kNr * kNr));
+  const size_t ncMax = std::min((n + kNr - 1) / kNr * kNr, ncBlock);
   const size_t mcMax = std::min((m + kMr - 1) / kMr * kMr, kMc);
   if (buf.a.size() < mcMax * kcMax) buf.a.resize(mcMax * kcMax);
   if (buf.b.size() < ncMax * kcMax) buf.b.resize(ncMax * kcMax);
-  for (size_t j0 = 0; j0 < n; j0 += kNc) {
-    const size_t nc = std::min(kNc, n - j0);
+  for (size_t j0 = 0; j0 < n; j0 += ncBlock) {
+    const size_t nc = std::min(ncBlock, n - j0);
     for (size_t p0 = 0; p0 < k; p0 += kKc) {
       const size_t kc = std::min(kKc, k - p0);
       const bool first = p0 == 0;
@@ -224,12 +325,16 @@ void packedProduct(Op opA, Op opB, size_t m, size_t n, size_t k, float alpha, co
       for (size_t i0 = 0; i0 < m; i0 += kMc) {
         const size_t mc = std::min(kMc, m - i0);
         packA(opA, A, lda, i0, mc, p0, kc, alpha, buf.a.data());
-        for (size_t js = 0; js < nc; js += kNr) {
-          const float* bStrip = buf.b.data() + js * kc;
-          const size_t cols = std::min(kNr, nc - js);
-          for (size_t is = 0; is < mc; is += kMr) {
-            microKernel(kc, buf.a.data() + is * kc, bStrip, C + (i0 + is) * ldc + j0 + js, ldc,
-                        std::min(kMr, mc - is), cols, first, beta);
+        // Row strips outside: C is written 4 rows at a time from left to
+        // right, a stream the hardware prefetcher follows (column strips
+        // outside walk down C one cache line per row: 1.6x slower at
+        // 1280 x 64 x 3416, where C is 17 MB and k is small).
+        for (size_t is = 0; is < mc; is += kMr) {
+          const float* aStrip = buf.a.data() + is * kc;
+          const size_t rows = std::min(kMr, mc - is);
+          for (size_t js = 0; js < nc; js += kNr) {
+            microKernel(kc, aStrip, buf.b.data() + js * kc, C + (i0 + is) * ldc + j0 + js, ldc, rows,
+                        std::min(kNr, nc - js), first, beta);
           }
         }
       }

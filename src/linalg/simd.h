@@ -8,6 +8,8 @@
 //   - SSE2 on any other x86 (SSE2 is baseline on x86-64).
 //   - plain scalar floats otherwise, or always when LOCALREC_SCALAR_ONLY is set
 //     (the wasm-scalar benchmark reference build).
+// The 4-wide branches (wasm, SSE2) also have transpose4 and define
+// LOCALREC_SIMD_HAS_TRANSPOSE4 (GEMM packing uses it when present).
 // Every kernel still needs a scalar tail for n % kWidth; `kWidth == 1` in the
 // scalar branch makes the vector loop the whole loop.
 #pragma once
@@ -69,6 +71,18 @@ inline float hsum(Vec v) {
 }
 // True when any lane of v is > t; false for NaN lanes (ordered compare).
 inline bool anyGreater(Vec v, Vec t) { return wasm_v128_any_true(wasm_f32x4_gt(v, t)); }
+// Transposes the 4 x 4 block held in rows r0..r3 in place (r0 gets column 0).
+#define LOCALREC_SIMD_HAS_TRANSPOSE4 1
+inline void transpose4(Vec& r0, Vec& r1, Vec& r2, Vec& r3) {
+  const Vec t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5);  // a0 b0 a1 b1
+  const Vec t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);  // a2 b2 a3 b3
+  const Vec t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);  // c0 d0 c1 d1
+  const Vec t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);  // c2 d2 c3 d3
+  r0 = wasm_i64x2_shuffle(t0, t2, 0, 2);  // a0 b0 c0 d0
+  r1 = wasm_i64x2_shuffle(t0, t2, 1, 3);
+  r2 = wasm_i64x2_shuffle(t1, t3, 0, 2);
+  r3 = wasm_i64x2_shuffle(t1, t3, 1, 3);
+}
 
 #elif defined(LOCALREC_SIMD_AVX2)
 
@@ -138,6 +152,15 @@ inline float hsum(Vec v) {
   return _mm_cvtss_f32(s);
 }
 inline bool anyGreater(Vec v, Vec t) { return _mm_movemask_ps(_mm_cmpgt_ps(v, t)) != 0; }
+#define LOCALREC_SIMD_HAS_TRANSPOSE4 1
+inline void transpose4(Vec& r0, Vec& r1, Vec& r2, Vec& r3) {
+  const Vec t0 = _mm_unpacklo_ps(r0, r1), t1 = _mm_unpackhi_ps(r0, r1);
+  const Vec t2 = _mm_unpacklo_ps(r2, r3), t3 = _mm_unpackhi_ps(r2, r3);
+  r0 = _mm_movelh_ps(t0, t2);
+  r1 = _mm_movehl_ps(t2, t0);
+  r2 = _mm_movelh_ps(t1, t3);
+  r3 = _mm_movehl_ps(t3, t1);
+}
 
 #else
 

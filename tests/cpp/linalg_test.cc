@@ -407,7 +407,9 @@ TEST_CASE("packed gemm crosses its depth, row and column blocks correctly", "[li
   };
   std::mt19937 gen(5);
   int trial = 0;
-  for (const Shape s : {Shape{261, 37, 530}, Shape{137, 2061, 13}, Shape{5, 3, 777}}) {
+  // {45, 1100, 300}: two depth blocks, each split into column panels of 512
+  // (the panel size shrinks with the depth block to stay in L2).
+  for (const Shape s : {Shape{261, 37, 530}, Shape{137, 2061, 13}, Shape{5, 3, 777}, Shape{45, 1100, 300}}) {
     for (const la::Op opA : {la::Op::kNone, la::Op::kTranspose}) {
       for (const la::Op opB : {la::Op::kNone, la::Op::kTranspose}) {
         const size_t lda = (opA == la::Op::kNone ? s.k : s.m) + 1, ldb = (opB == la::Op::kNone ? s.n : s.k) + 2;
@@ -425,6 +427,51 @@ TEST_CASE("packed gemm crosses its depth, row and column blocks correctly", "[li
         for (size_t i = 0; i < C.size(); ++i) worst = std::max(worst, std::fabs(double(C[i]) - CRef[i]));
         // Entries are sums of k products of values in [-1, 1]: |C| <= 0.75 k + 1.
         REQUIRE(worst <= 2.0 * (s.k + 2) * kEps * (0.75 * s.k + 1));
+      }
+    }
+  }
+}
+
+TEST_CASE("packed gemm: whole and partial strips, depth tails, alpha 1 or not, beta 0 over NaN", "[linalg]") {
+  // The packing reads 4-row strips of A and 4-column groups of B as 4 x 4
+  // blocks (SIMD paths with 4 lanes) with a scalar tail for depths past the
+  // last multiple of 4; partial strips take the element-wise path. Every
+  // combination of those, every transpose, rows misaligned by a padded stride.
+  std::mt19937 gen(23);
+  for (const size_t m : {4, 8, 9, 13}) {
+    for (const size_t n : {8, 13, 16, 33}) {
+      for (const size_t k : {1, 3, 4, 6, 9, 17}) {
+        for (const la::Op opA : {la::Op::kNone, la::Op::kTranspose}) {
+          for (const la::Op opB : {la::Op::kNone, la::Op::kTranspose}) {
+            const size_t aRows = opA == la::Op::kNone ? m : k, aCols = opA == la::Op::kNone ? k : m;
+            const size_t bRows = opB == la::Op::kNone ? k : n, bCols = opB == la::Op::kNone ? n : k;
+            const size_t lda = aCols + 1, ldb = bCols + 3, ldc = n + 1;
+            std::vector<float> A(aRows * lda), B(bRows * ldb), C0(m * ldc);
+            fillRandom(A.data(), A.size(), gen);
+            fillRandom(B.data(), B.size(), gen);
+            fillRandom(C0.data(), C0.size(), gen);
+            for (const float alpha : {1.0f, -0.5f}) {
+              for (const float beta : {0.0f, 1.0f, 0.5f}) {
+                std::vector<float> C = C0, CRef = C0;
+                if (beta == 0.0f) {
+                  for (size_t i = 0; i < m; ++i)
+                    for (size_t j = 0; j < n; ++j) C[i * ldc + j] = kNaN;  // must not be read
+                }
+                INFO("m=" << m << " n=" << n << " k=" << k << " opA=" << int(opA) << " opB=" << int(opB)
+                          << " alpha=" << alpha << " beta=" << beta);
+                la::gemmPacked(opA, opB, m, n, k, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+                la::scalar::gemm(opA, opB, m, n, k, alpha, A.data(), lda, B.data(), ldb, beta, CRef.data(), ldc);
+                for (size_t i = 0; i < m; ++i) {
+                  for (size_t j = 0; j < n; ++j) {
+                    // |entries| <= k |alpha| + |beta| (values in [-1, 1]).
+                    REQUIRE(std::fabs(double(C[i * ldc + j]) - CRef[i * ldc + j]) <= 2.0 * (k + 2) * kEps * (k + 1));
+                  }
+                  REQUIRE(C[i * ldc + n] == C0[i * ldc + n]);  // the padding column is never written
+                }
+              }
+            }
+          }
+        }
       }
     }
   }
