@@ -215,13 +215,31 @@ function table(bench, lines) {
   const cols = columnsFor(lines);
   const rows = new Map();  // key -> { impl, params, metric, values: {source: number} }
   const notes = new Map();  // field -> Map(source -> Set(values))
+  const numericParams = (l) =>
+    Object.entries(l).filter(([k, v]) => !RESERVED.has(k) && typeof v === 'number' && !isMetric(k));
+  // A text field is a parameter too when it tells apart two lines of one source
+  // with the same numeric parameters (ease_bench's precision=float / double);
+  // otherwise the second line would overwrite the first in one row.
+  const distinguishing = new Set();
+  const groups = new Map();
   for (const l of lines) {
-    const params = Object.entries(l)
-      .filter(([k, v]) => !RESERVED.has(k) && typeof v === 'number' && !isMetric(k))
-      .map(([k, v]) => `${k}=${v}`)
-      .join(', ');
+    const key = `${l.source}|${l.impl}|${numericParams(l).map(([k, v]) => `${k}=${v}`).join(',')}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(l);
+  }
+  for (const group of groups.values()) {
+    for (const k of new Set(group.flatMap((l) => Object.keys(l)))) {
+      if (RESERVED.has(k) || group.some((l) => typeof l[k] === 'number')) continue;
+      if (new Set(group.map((l) => JSON.stringify(l[k]))).size > 1) distinguishing.add(k);
+    }
+  }
+  for (const l of lines) {
+    const params = [
+      ...numericParams(l).map(([k, v]) => `${k}=${v}`),
+      ...[...distinguishing].filter((k) => k in l).map((k) => `${k}=${l[k]}`),
+    ].join(', ');
     for (const [k, v] of Object.entries(l)) {
-      if (RESERVED.has(k)) continue;
+      if (RESERVED.has(k) || distinguishing.has(k)) continue;
       if (typeof v === 'number' && isMetric(k)) {
         const key = `${l.impl}|${params}|${k}`;
         if (!rows.has(key)) rows.set(key, { impl: l.impl, params, metric: k, values: {} });
