@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "data/csv_reader.h"
+#include "test_data.h"
 #include "data/preprocess.h"
 
 using namespace localrec;
@@ -258,13 +259,7 @@ TEST_CASE("format names round-trip and bad names list the valid ones", "[data]")
 }
 
 TEST_CASE("the real MovieLens ml-latest-small ratings.csv", "[data]") {
-  const std::string path = LOCALREC_DATA_DIR "/ml-latest-small/ratings.csv";
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  REQUIRE(f != nullptr);
-  std::string text;
-  char buf[1 << 16];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
-  std::fclose(f);
+  const std::string text = test::readTextFile(LOCALREC_DATA_DIR "/ml-latest-small/ratings.csv");
   CsvOptions options;
   options.minValue = 0.5;
   options.maxValue = 5;

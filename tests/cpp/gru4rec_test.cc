@@ -13,25 +13,12 @@
 #include "model_contract.h"
 #include "nn/finite.h"
 #include "nn/training.h"
+#include "test_data.h"
 
 using namespace localrec;
+using namespace localrec::test;
 
 namespace {
-
-constexpr Index kCycle = 10;
-
-// 60 users, each walking the cycle 0 -> 1 -> ... -> 9 -> 0 from a different
-// start for 12 steps: the next item is always (item + 1) mod 10.
-InteractionMatrix cycleData() {
-  Interactions rows;
-  for (Index u = 0; u < 60; ++u)
-    for (Index k = 0; k < 12; ++k) rows.push(u, (u + k) % kCycle, 1.0f, Timestamp{1000} * u + k);
-  return InteractionMatrix(rows, 60, kCycle);
-}
-
-Index argmax(const std::vector<float>& v) {
-  return static_cast<Index>(std::max_element(v.begin(), v.end()) - v.begin());
-}
 
 OptionMap smallOptions() {
   return {{"hidden", "16"}, {"epochs", "30"}, {"n_sample", "4"}, {"batch_size", "8"}, {"learning_rate", "0.1"}};

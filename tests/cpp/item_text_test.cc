@@ -7,22 +7,14 @@
 #include "core/error.h"
 #include "data/csv_reader.h"
 #include "data/preprocess.h"
+#include "test_data.h"
 
 using namespace localrec;
+using namespace localrec::test;
 
 namespace {
 
 Dataset ratings() { return readDataset("userId,movieId,rating,timestamp\n1,10,4,1\n1,20,3,2\n2,10,5,3\n", "r.csv"); }
-
-std::string slurp(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  REQUIRE(f != nullptr);
-  std::string text;
-  char buf[1 << 16];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
-  std::fclose(f);
-  return text;
-}
 
 }  // namespace
 
@@ -124,13 +116,13 @@ TEST_CASE("item text: setItemTexts for any catalog; compact keeps texts with the
 
 TEST_CASE("item text: the real ml-latest-small movies.csv and tags.csv", "[data]") {
   CsvOptions options;
-  Dataset d = readDataset(slurp(LOCALREC_DATA_DIR "/ml-latest-small/ratings.csv"), "ratings.csv", options);
+  Dataset d = readDataset(readTextFile(LOCALREC_DATA_DIR "/ml-latest-small/ratings.csv"), "ratings.csv", options);
   REQUIRE(d.numItems() == 9724);
-  const auto movies = readMovieLensMovies(slurp(LOCALREC_DATA_DIR "/ml-latest-small/movies.csv"), "movies.csv", d);
+  const auto movies = readMovieLensMovies(readTextFile(LOCALREC_DATA_DIR "/ml-latest-small/movies.csv"), "movies.csv", d);
   REQUIRE(movies.rows == 9742);
   REQUIRE(movies.added == 18);  // movies nobody rated
   REQUIRE(d.numItems() == 9742);
-  const auto tags = readMovieLensTags(slurp(LOCALREC_DATA_DIR "/ml-latest-small/tags.csv"), "tags.csv", d);
+  const auto tags = readMovieLensTags(readTextFile(LOCALREC_DATA_DIR "/ml-latest-small/tags.csv"), "tags.csv", d);
   REQUIRE(tags.rows == 3683);
   REQUIRE(tags.skipped == 0);
   const Index toyStory = d.items.find("1");
