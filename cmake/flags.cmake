@@ -12,7 +12,7 @@ if(EMSCRIPTEN)
     # wasm SIMD128 for our own kernels; -msse2 makes Eigen take its SSE path,
     # which Emscripten maps onto SIMD128. The shim folder provides an
     # <mmintrin.h> that clang's wasm target lacks; -fgnuc-version=5.13 keeps
-    # Eigen away from x86 inline asm (see docs/toolchain.md).
+    # Eigen away from x86 inline asm (docs/toolchain.md).
     target_compile_options(localrec_flags INTERFACE -msimd128 -msse2 -fgnuc-version=5.13)
     target_include_directories(localrec_flags SYSTEM INTERFACE ${CMAKE_CURRENT_LIST_DIR}/wasm-shim)
   else()

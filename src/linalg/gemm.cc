@@ -115,8 +115,9 @@ using MutMap = Eigen::Map<RowMajor, Eigen::Unaligned, Eigen::OuterStride<>>;
 //   192 x 1280 x 64 A^T    13.8  20.2  13.5    GRU weight gradient
 // Eigen's SSE path is slower on every GRU shape, so wasm uses the packed
 // kernel throughout. Relaxed SIMD (a fused multiply-add) would lift the
-// mul + add limit, but Node 20 only has it behind --experimental-wasm-relaxed-simd
-// and Safari not at all.
+// mul + add limit, but Emscripten 3.1.6's clang encodes it with the proposal's
+// early opcode, which V8 rejects even behind --experimental-wasm-relaxed-simd
+// (docs/toolchain.md), and Safari has none.
 
 using simd::Vec;
 constexpr size_t kW = simd::kWidth;

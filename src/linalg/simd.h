@@ -45,7 +45,8 @@ inline Vec load(const float* p) { return wasm_v128_load(p); }  // no alignment n
 inline void store(float* p, Vec v) { wasm_v128_store(p, v); }
 inline Vec add(Vec a, Vec b) { return wasm_f32x4_add(a, b); }
 inline Vec mul(Vec a, Vec b) { return wasm_f32x4_mul(a, b); }
-// SIMD128 has no fused multiply-add (relaxed-simd is not in Emscripten 3.1.6).
+// SIMD128 has no fused multiply-add; Emscripten 3.1.6 cannot emit relaxed SIMD's
+// in a form engines accept (docs/toolchain.md).
 inline Vec fmadd(Vec a, Vec b, Vec acc) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
 inline Vec sub(Vec a, Vec b) { return wasm_f32x4_sub(a, b); }
 // max(a, b) = a < b ? b : a and min(a, b) = b < a ? b : a: both return a when
