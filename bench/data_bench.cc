@@ -13,6 +13,8 @@
 #include "data/csr.h"
 #include "data/csv_reader.h"
 
+#include "bench_io.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -30,21 +32,12 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-bool readFile(const char* path, std::string& out) {
-  std::FILE* f = std::fopen(path, "rb");
-  if (f == nullptr) return false;
-  char buf[1 << 16];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
-  std::fclose(f);
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   const char* path = argc > 1 ? argv[1] : "data/ml-latest-small/ratings.csv";
   std::string text;
-  if (!readFile(path, text)) {
+  if (!localrec::bench::readFile(path, text)) {
     std::fprintf(stderr, "cannot read %s (pass the ratings file as the first argument)\n", path);
     return 1;
   }

@@ -21,20 +21,13 @@
 #include "data/csv_reader.h"
 #include "models/cf/ease.h"
 
+#include "bench_io.h"
+
 using namespace localrec;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool readFile(const char* path, std::string& out) {
-  std::FILE* f = std::fopen(path, "rb");
-  if (f == nullptr) return false;
-  char buf[1 << 16];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
-  std::fclose(f);
-  return true;
-}
 
 // Distinct (user, item) pairs, items drawn with popularity ~ 1 / (rank + 1)^0.8.
 InteractionMatrix synthetic(Index users, Index items, size_t target, uint64_t seed) {
@@ -88,7 +81,7 @@ int main(int argc, char** argv) {
     const std::string path = argc > 1 ? argv[1] : "data/ml-latest-small/ratings.csv";
     if (path == "none") return 0;
     std::string text;
-    if (!readFile(path.c_str(), text)) {
+    if (!bench::readFile(path.c_str(), text)) {
       std::fprintf(stderr, "ease_bench: cannot read %s (pass the path or 'none')\n", path.c_str());
       return 1;
     }

@@ -12,8 +12,6 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,6 +20,8 @@
 #include "data/csv_reader.h"
 #include "models/cf/ials.h"
 #include "rank/recommend.h"
+
+#include "bench_io.h"
 
 using namespace localrec;
 
@@ -103,14 +103,12 @@ int main(int argc, char** argv) {
   auto runs = [&](const char* part) { return only.empty() ? !(skip10m && std::strcmp(part, "10m") == 0) : only == part; };
 
   if (runs("ml")) {
-    std::ifstream file(argv[1], std::ios::binary);
-    if (!file) {
+    std::string text;
+    if (!bench::readFile(argv[1], text)) {
       std::fprintf(stderr, "cannot read %s\n", argv[1]);
       return 1;
     }
-    std::stringstream text;
-    text << file.rdbuf();
-    const Dataset data = readDataset(text.str(), argv[1]);
+    const Dataset data = readDataset(text, argv[1]);
     benchFit("ml-latest-small", InteractionMatrix(data.rows, data.numUsers(), data.numItems()));
   }
   if (runs("1m")) benchFit("synthetic-1m", synthetic(6000, 4000, 166, 2024));
