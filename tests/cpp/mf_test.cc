@@ -2,7 +2,9 @@
 // the exact regularized least-squares optimum), biased_mf (a hand-computed SGD
 // step, the SVD++ visit against finite differences, the exact fold-in with and
 // without the implicit term, fold-in vs the trained user, RMSE on planted
-// low-rank data, the layout-1 model file),
+// low-rank data, the layout-1 model file; with the neighbourhood term: the
+// lists against a brute force, the visit against finite differences, the exact
+// fold-in and explain split, the layout-3 file and a layout-2 file),
 // bpr (the gradient against finite differences, AUC on planted clusters,
 // the best-of-candidates negative draw against a replayed brute force).
 #include <Eigen/Dense>
@@ -252,7 +254,7 @@ TEST_CASE("biased_mf: the fold-in is the exact ridge solve, and explain splits i
   const bool implicit = GENERATE(false, true);
   INFO("implicit " << implicit);
   BiasedMf model(OptionMap{{"factors", "4"}, {"epochs", "15"}, {"reg", "0.05"}, {"reg_bias", "0.02"},
-                           {"fold_in_prior", "0.7"}, {"implicit", implicit ? "true" : "false"}});
+                           {"fold_in_prior", "0.7"}, {"implicit", implicit ? "true" : "false"}, {"neighbors", "0"}});
   model.fit(train);
   REQUIRE(model.implicitFactors().size() == (implicit ? 40u * 4 : 0u));
   const History h = train.history(3);
@@ -343,7 +345,7 @@ TEST_CASE("biased_mf: folding in a training user's history reproduces the traine
   INFO("implicit " << implicit);
   BiasedMf model(OptionMap{{"factors", "4"}, {"epochs", "400"}, {"lr", "0.02"}, {"lr_decay", "0.995"},
                            {"reg", "0.05"}, {"reg_bias", "0.02"}, {"fold_in_prior", "0"},
-                           {"implicit", implicit ? "true" : "false"}});
+                           {"implicit", implicit ? "true" : "false"}, {"neighbors", "0"}});
   model.fit(train);
   double sumDiff = 0, maxDiff = 0;
   size_t count = 0;
@@ -569,13 +571,14 @@ TEST_CASE("mf models: deterministic per seed, different across seeds, exact save
 TEST_CASE("biased_mf: a layout-1 file (before the implicit term) still loads and scores as it did", "[models]") {
   const Planted data = plantedRatings(60, 40, 0.3, 4);
   const InteractionMatrix train(data.train, data.users, data.items);
-  BiasedMf plain(OptionMap{{"factors", "4"}, {"epochs", "5"}, {"implicit", "false"}});
+  BiasedMf plain(OptionMap{{"factors", "4"}, {"epochs", "5"}, {"implicit", "false"}, {"neighbors", "0"}});
   plain.fit(train);
   // Layout 1: i32 factors, f32 mu, floats item biases, floats item factors; its
   // header has no implicit options, so loading fills in the default implicit=true.
   OptionMap oldOptions = plain.options();
   oldOptions.erase("implicit");
   oldOptions.erase("reg_implicit");
+  for (const char* k : {"neighbors", "neighbor_shrink", "lr_neighbor", "reg_neighbor"}) oldOptions.erase(k);
   const auto file = writeModelFile(ModelFileHeader{"biased_mf", oldOptions, {}}, [&](Writer& w) {
     w.i32(plain.factors());
     w.f32(plain.globalMean());
@@ -613,6 +616,322 @@ TEST_CASE("biased_mf: a layout-1 file (before the implicit term) still loads and
   REQUIRE_THROWS_AS(loadModel(wrong), FormatError);
   REQUIRE_THROWS_WITH(BiasedMf(OptionMap{{"implicit", "maybe"}}), Catch::Contains("implicit"));
   REQUIRE_THROWS_WITH(BiasedMf(OptionMap{{"reg_implicit", "-1"}}), Catch::Contains("reg_implicit"));
+}
+
+// ---- The neighbourhood term (Koren 2008's integrated model, neighbors > 0) ----
+
+TEST_CASE("biased_mf: the neighbour lists are the brute-force top-k of the shrunk Pearson correlation", "[models]") {
+  const Planted data = plantedRatings(50, 30, 0.35, 31);
+  const InteractionMatrix train(data.train, data.users, data.items);
+  Rng rng(3);
+  float mu = 3.4f;
+  std::vector<float> bi(30), bu(50);
+  for (float& x : bi) x = rng.uniform(-0.5f, 0.5f);
+  for (float& x : bu) x = rng.uniform(-0.5f, 0.5f);
+  const int k = GENERATE(1, 4, 100);
+  const double shrink = 7;
+  INFO("k " << k);
+  std::vector<int32_t> ptr;
+  std::vector<Index> idx;
+  BiasedMf::neighborLists(train, mu, bi, bu, k, shrink, ptr, idx);
+  REQUIRE(ptr.size() == 31u);
+  // Dense residual table (NaN = not rated), then every pair directly.
+  std::vector<double> d(50 * 30, std::nan(""));
+  for (size_t r = 0; r < data.train.size(); ++r) {
+    const Index u = data.train.users[r], i = data.train.items[r];
+    d[u * 30 + i] = static_cast<double>(data.train.values[r]) - mu - bu[u] - bi[i];
+  }
+  size_t longest = 0;
+  for (Index i = 0; i < 30; ++i) {
+    std::vector<std::pair<double, Index>> ref;
+    for (Index j = 0; j < 30; ++j) {
+      if (j == i) continue;
+      double num = 0, a = 0, b = 0;
+      int n = 0;
+      for (Index u = 0; u < 50; ++u) {
+        const double x = d[u * 30 + i], y = d[u * 30 + j];
+        if (std::isnan(x) || std::isnan(y)) continue;
+        num += x * y;
+        a += x * x;
+        b += y * y;
+        ++n;
+      }
+      if (n == 0 || a * b <= 0) continue;
+      const double s = num / std::sqrt(a * b) * n / (n + shrink);
+      if (s > 0) ref.emplace_back(s, j);
+    }
+    std::stable_sort(ref.begin(), ref.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    if (ref.size() > static_cast<size_t>(k)) ref.resize(k);
+    INFO("item " << i);
+    REQUIRE(static_cast<size_t>(ptr[i + 1] - ptr[i]) == ref.size());
+    for (size_t m = 0; m < ref.size(); ++m) REQUIRE(idx[ptr[i] + m] == ref[m].second);
+    longest = std::max(longest, ref.size());
+  }
+  // Some item really has a full list (and with k = 100 only the positive correlations count).
+  if (k <= 4) REQUIRE(longest == static_cast<size_t>(k));
+  else REQUIRE((longest > 4 && longest < 29));
+  // fit builds its lists the same way, relative to the bias model's fit (reg 3, 10 passes).
+  BiasedMf model(OptionMap{{"factors", "3"}, {"epochs", "2"}, {"neighbors", "4"}, {"neighbor_shrink", "100"}});
+  model.fit(train);
+  BiasBaseline bias(OptionMap{{"reg_item", "3"}, {"reg_user", "3"}, {"iterations", "10"}});
+  bias.fit(train);
+  REQUIRE(model.baselineItemBiases().size() == 30u);
+  for (Index i = 0; i < 30; ++i) REQUIRE(model.baselineItemBiases()[i] == Approx(bias.itemBiases()[i]).margin(1e-5));
+  BiasedMf::neighborLists(train, model.globalMean(), model.baselineItemBiases(), bias.userBiases(), 4, 100, ptr, idx);
+  REQUIRE(model.neighborPtr() == ptr);
+  REQUIRE(model.neighborItems() == idx);
+}
+
+TEST_CASE("biased_mf: a one-rating visit with the neighbourhood term is one gradient step (finite differences)",
+          "[models]") {
+  // J = e^2/2 + reg/2 (|p|^2 + |q_i|^2) + regBias/2 (bu^2 + b_i^2) + regY/2 sum_{j in N} |y_j|^2
+  //     + regN/2 sum_{m active} (w_m^2 + c_m^2),
+  // e = r - (mu + bu + b_i + q_i . (p + z) + |R|^-1/2 sum_{m active} (d_{j_m} w_m + c_m)),
+  // rated item i = 1 (training row 2), N = {0, 1, 3}; item 1's list is at positions 1..3 of the
+  // lists, items (3, 2, 0): items 3 and 0 are rated (active entries m = 1, 3), 2 is not.
+  Rng rng(21);
+  const int F = 2, I = 4;
+  std::vector<float> p(F), bias(I), Q(I * F), Y(I * F), w(5), c(5), resid(I);
+  for (auto* v : {&p, &bias, &Q, &Y, &w, &c, &resid})
+    for (float& x : *v) x = rng.uniform(-1.0f, 1.0f);
+  const std::vector<int32_t> rows = {2}, actPtr = {0, 1, 1, 3}, actM = {0, 1, 3};
+  const std::vector<float> actD = {9.0f, resid[3], resid[0]};
+  float bu = -0.1f;
+  const float mu = 3.3f, r = 2.5f, reg = 0.06f, regBias = 0.02f, regY = 0.09f, regN = 0.13f;
+  const std::vector<Index> ratedItems = {1}, implicitItems = {0, 1, 3};
+  const std::vector<float> values = {r};
+  auto objective = [&]() {
+    double pred = mu + bu + bias[1];
+    for (int k = 0; k < F; ++k) {
+      double z = 0;
+      for (Index j : implicitItems) z += Y[j * F + k];
+      pred += Q[1 * F + k] * (p[k] + z / std::sqrt(3.0));
+    }
+    pred += ((resid[3] * w[1] + c[1]) + (resid[0] * w[3] + c[3])) / std::sqrt(2.0);
+    double J = 0.5 * (r - pred) * (r - pred) + 0.5 * regBias * (bu * bu + bias[1] * bias[1]);
+    for (int k = 0; k < F; ++k) J += 0.5 * reg * (p[k] * p[k] + Q[1 * F + k] * Q[1 * F + k]);
+    for (Index j : implicitItems)
+      for (int k = 0; k < F; ++k) J += 0.5 * regY * Y[j * F + k] * Y[j * F + k];
+    for (int m : {1, 3}) J += 0.5 * regN * (w[m] * w[m] + c[m] * c[m]);
+    return J;
+  };
+  auto numeric = [&](float* param) {
+    const float keep = *param, h = 1e-2f;
+    *param = keep + h;
+    const double up = objective();
+    *param = keep - h;
+    const double down = objective();
+    *param = keep;
+    return (up - down) / (2 * h);
+  };
+  std::vector<float*> params = {&bu};
+  for (auto* v : {&bias, &p, &Q, &Y, &w, &c})
+    for (float& x : *v) params.push_back(&x);
+  std::vector<double> grad, before;
+  for (float* x : params) {
+    grad.push_back(numeric(x));
+    before.push_back(*x);
+  }
+  const double j0 = objective();
+  std::vector<float> scratch;
+  NeighborVisit nb{rows.data(), actPtr.data(), actM.data(), actD.data(), w.data(), c.data(), 1.0f, regN};
+  BiasedMf::implicitVisit(ratedItems, values, implicitItems, mu, bu, p.data(), bias.data(), Q.data(), Y.data(), F,
+                          1.0f, reg, regBias, regY, scratch, &nb);
+  size_t touched = 0;
+  for (size_t k = 0; k < params.size(); ++k) {
+    INFO("parameter " << k);
+    REQUIRE(*params[k] - before[k] == Approx(-grad[k]).margin(3e-4));
+    touched += grad[k] != 0.0 ? 1 : 0;
+  }
+  // bu, b_1, p (2), q_1 (2), y_0, y_1, y_3 (6), w_1, w_3, c_1, c_3.
+  REQUIRE(touched == 1 + 1 + 2 + 2 + 6 + 4);
+  for (size_t k = 0; k < params.size(); ++k) *params[k] = static_cast<float>(before[k]);
+  NeighborVisit small = nb;
+  small.lr = 0.01f;
+  BiasedMf::implicitVisit(ratedItems, values, implicitItems, mu, bu, p.data(), bias.data(), Q.data(), Y.data(), F,
+                          0.01f, reg, regBias, regY, scratch, &small);
+  REQUIRE(objective() < j0);
+}
+
+namespace {
+// The neighbourhood term of every item for a history, straight from the definition.
+std::vector<double> neighborTermRef(const BiasedMf& model, const History& h) {
+  const size_t n = model.itemBiases().size();
+  std::vector<double> d(n, std::nan(""));
+  double bbu = 0;
+  if (h.hasValues()) {
+    for (size_t k = 0; k < h.size(); ++k)
+      bbu += h.values[k] - model.globalMean() - model.baselineItemBiases()[h.items[k]];
+    bbu /= 3.0 + static_cast<double>(h.size());
+  }
+  for (size_t k = 0; k < h.size(); ++k)
+    d[h.items[k]] =
+        h.hasValues() ? h.values[k] - model.globalMean() - bbu - model.baselineItemBiases()[h.items[k]] : 0.0;
+  std::vector<double> out(n, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    double t = 0;
+    int cnt = 0;
+    for (int32_t m = model.neighborPtr()[i]; m < model.neighborPtr()[i + 1]; ++m) {
+      const Index j = model.neighborItems()[m];
+      if (std::isnan(d[j])) continue;
+      t += d[j] * model.neighborWeights()[m] + model.neighborImplicitWeights()[m];
+      ++cnt;
+    }
+    out[i] = cnt ? t / std::sqrt(static_cast<double>(cnt)) : 0.0;
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("biased_mf: with neighbours the fold-in is the exact ridge solve, and explain splits the score exactly",
+          "[models]") {
+  const Planted data = plantedRatings(60, 40, 0.3, 11);
+  const InteractionMatrix train(data.train, data.users, data.items);
+  const bool implicit = GENERATE(false, true);
+  INFO("implicit " << implicit);
+  BiasedMf model(OptionMap{{"factors", "4"}, {"epochs", "15"}, {"reg", "0.05"}, {"reg_bias", "0.02"},
+                           {"fold_in_prior", "0.7"}, {"implicit", implicit ? "true" : "false"}, {"neighbors", "6"},
+                           {"lr_neighbor", "0.05"}});
+  model.fit(train);
+  REQUIRE(model.neighborPtr().size() == 41u);
+  double wNorm = 0, cNorm = 0;
+  for (float x : model.neighborWeights()) wNorm += x * x;
+  for (float x : model.neighborImplicitWeights()) cNorm += x * x;
+  REQUIRE(wNorm > 1e-3);  // the term is really trained
+  REQUIRE(cNorm > 1e-4);
+  // A history with a repeated item (the last value counts for the neighbour term).
+  const History base = train.history(3);
+  std::vector<Index> items(base.items.begin(), base.items.end());
+  std::vector<float> values(base.values.begin(), base.values.end());
+  items.push_back(items[0]);
+  values.push_back(values[0] > 2.5f ? 1.0f : 5.0f);
+  const History h{items, values, {}};
+  const auto nb = neighborTermRef(model, h);
+  const Eigen::Index n = static_cast<Eigen::Index>(h.size()), d = 5;
+  Eigen::VectorXd z = Eigen::VectorXd::Zero(4);
+  if (implicit) {
+    for (Eigen::Index r = 0; r < n; ++r)
+      for (int k = 0; k < 4; ++k) z(k) += model.implicitFactors()[h.items[r] * 4 + k];
+    z /= std::sqrt(static_cast<double>(n));
+  }
+  // Independent dense solve with residuals y_h = v_h - mu - b_h - q_h . z - nb_h.
+  Eigen::MatrixXd A(n, d);
+  Eigen::VectorXd y(n);
+  for (Eigen::Index r = 0; r < n; ++r) {
+    A(r, 0) = 1;
+    for (int k = 0; k < 4; ++k) A(r, k + 1) = model.itemFactors()[h.items[r] * 4 + k];
+    y(r) = h.values[r] - model.globalMean() - model.itemBiases()[h.items[r]] - A.row(r).tail(4).dot(z) -
+           nb[h.items[r]];
+  }
+  Eigen::VectorXd reg(d);
+  reg << 0.02, 0.05, 0.05, 0.05, 0.05;
+  Eigen::MatrixXd S(n + d, d);
+  S << A, Eigen::MatrixXd((reg * static_cast<double>(n) + Eigen::VectorXd::Constant(d, 0.7)).cwiseSqrt().asDiagonal());
+  Eigen::VectorXd t = Eigen::VectorXd::Zero(n + d);
+  t.head(n) = y;
+  const Eigen::VectorXd x = S.colPivHouseholderQr().solve(t);
+  float bu;
+  std::vector<float> p, zz;
+  model.foldIn(h, bu, p, zz);
+  REQUIRE(bu == Approx(x(0)).margin(1e-5));
+  for (int k = 0; k < 4; ++k) REQUIRE(p[k] == Approx(x(k + 1)).margin(1e-5));
+
+  auto check = [&](const History& hist, double userBias, const Eigen::VectorXd& user, const std::vector<double>& nbr) {
+    const auto s = scoresOf(model, hist);
+    size_t withTerm = 0;
+    for (Index i = 0; i < data.items; ++i) {
+      double expect = model.globalMean() + userBias + model.itemBiases()[i] + nbr[i];
+      for (int k = 0; k < 4; ++k) expect += user(k) * model.itemFactors()[i * 4 + k];
+      REQUIRE(s[i] == Approx(expect).margin(1e-4));
+      withTerm += std::fabs(nbr[i]) > 1e-4;
+      const auto why = model.explain(hist, i, hist.size());
+      REQUIRE(why.size() == hist.size());
+      double sum = 0;
+      for (const auto& c : why) sum += c.weight;
+      REQUIRE(sum == Approx(expect - model.globalMean() - model.itemBiases()[i]).margin(1e-4));
+    }
+    REQUIRE(withTerm > 10u);
+  };
+  check(h, x(0), x.tail(4) + z, nb);
+  // No values: b_u = p_u = 0 and only the c part of the neighbour term (and q_i . z).
+  const History plain{h.items, {}, {}};
+  check(plain, 0.0, z, neighborTermRef(model, plain));
+}
+
+TEST_CASE("biased_mf: layout 3 round-trips; neighbors=0 still writes layout 2; a layout-2 file scores as before",
+          "[models]") {
+  const Planted data = plantedRatings(60, 40, 0.3, 4);
+  const InteractionMatrix train(data.train, data.users, data.items);
+  const History h = train.history(5);
+  BiasedMf with(OptionMap{{"factors", "4"}, {"epochs", "5"}, {"neighbors", "5"}});
+  with.fit(train);
+  const auto bytes = saveModel(with);
+  readModelFile(bytes, [&](const ModelFileHeader&, Reader& in) {
+    REQUIRE(in.i32("marker") == -3);
+    std::vector<uint8_t> rest(in.remaining());
+    in.raw(rest.data(), rest.size(), "parameters");
+  });
+  const auto loaded = loadModel(bytes);
+  const auto& mf = dynamic_cast<const BiasedMf&>(*loaded.model);
+  REQUIRE(scoresOf(mf, h) == scoresOf(with, h));
+  REQUIRE(mf.neighborItems() == with.neighborItems());
+  REQUIRE(saveModel(mf) == bytes);
+  BiasedMf again(OptionMap{{"factors", "4"}, {"epochs", "5"}, {"neighbors", "5"}});
+  again.fit(train);
+  REQUIRE(saveModel(again) == bytes);  // deterministic per seed
+  for (Index i : {Index{0}, Index{7}}) {
+    const auto a = mf.explain(h, i, 4), b = with.explain(h, i, 4);
+    REQUIRE(a.size() == b.size());
+    for (size_t k = 0; k < a.size(); ++k) REQUIRE(a[k].weight == b[k].weight);
+  }
+  // neighbors = 0: layout 2, as before the term.
+  BiasedMf without(OptionMap{{"factors", "4"}, {"epochs", "5"}, {"neighbors", "0"}});
+  without.fit(train);
+  readModelFile(saveModel(without), [&](const ModelFileHeader&, Reader& in) {
+    REQUIRE(in.i32("marker") == -2);
+    std::vector<uint8_t> rest(in.remaining());
+    in.raw(rest.data(), rest.size(), "parameters");
+  });
+  // A layout-2 file written before the neighbour options: its header has none, so
+  // loading fills in the defaults; it has no lists, so it scores exactly as it did.
+  OptionMap oldOptions = without.options();
+  for (const char* k : {"neighbors", "neighbor_shrink", "lr_neighbor", "reg_neighbor"}) oldOptions.erase(k);
+  const auto old = writeModelFile(ModelFileHeader{"biased_mf", oldOptions, {}}, [&](Writer& w) {
+    w.i32(-2);
+    w.i32(without.factors());
+    w.f32(without.globalMean());
+    w.floats(without.itemBiases());
+    w.floats(without.itemFactors());
+    w.floats(without.implicitFactors());
+  });
+  const auto oldLoaded = loadModel(old);
+  const auto& oldMf = dynamic_cast<const BiasedMf&>(*oldLoaded.model);
+  REQUIRE(oldMf.neighborPtr().empty());
+  REQUIRE(scoresOf(oldMf, h) == scoresOf(without, h));
+  REQUIRE(oldMf.explain(h, 3, 4).size() == without.explain(h, 3, 4).size());
+  // A corrupt layout-3 list (an item its own neighbour) is refused.
+  const auto bad = writeModelFile(ModelFileHeader{"biased_mf", with.options(), {}}, [&](Writer& w) {
+    w.i32(-3);
+    w.i32(with.factors());
+    w.f32(with.globalMean());
+    w.floats(with.itemBiases());
+    w.floats(with.itemFactors());
+    w.floats(with.implicitFactors());
+    w.floats(with.baselineItemBiases());
+    std::vector<int32_t> ptr(41, 1);
+    ptr[0] = 0;
+    w.ints(ptr);
+    w.ints(std::vector<int32_t>{0});
+    w.floats(std::vector<float>{0.5f});
+    w.floats(std::vector<float>{0.5f});
+  });
+  REQUIRE_THROWS_AS(loadModel(bad), FormatError);
+  // The options are validated, naming the option.
+  REQUIRE_THROWS_WITH(BiasedMf(OptionMap{{"neighbors", "-1"}}), Catch::Contains("neighbors"));
+  REQUIRE_THROWS_WITH(BiasedMf(OptionMap{{"neighbors", "2001"}}), Catch::Contains("neighbors"));
+  REQUIRE_THROWS_WITH(BiasedMf(OptionMap{{"neighbor_shrink", "-1"}}), Catch::Contains("neighbor_shrink"));
+  REQUIRE_THROWS_WITH(BiasedMf(OptionMap{{"lr_neighbor", "0"}}), Catch::Contains("lr_neighbor"));
+  REQUIRE_THROWS_WITH(BiasedMf(OptionMap{{"reg_neighbor", "-0.5"}}), Catch::Contains("reg_neighbor"));
 }
 
 TEST_CASE("mf models: non-finite values are refused with a clear error; edge histories are finite", "[models]") {
