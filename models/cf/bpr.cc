@@ -33,15 +33,21 @@ float sigmoidNeg(float x) {
 const std::vector<OptionSpec>& Bpr::optionSpecs() {
   static const std::vector<OptionSpec> specs = {
       {"factors", "int", "128", 1, 1024, {}, "latent dimensions"},
-      {"epochs", "int", "50", 1, 10000, {}, "training epochs"},
-      {"lr", "float", "0.05", 1e-6, 10, {}, "SGD learning rate (also used by the fold-in)"},
-      {"reg", "float", "0.01", 0, 100, {}, "L2 regularization of the factors (also used by the fold-in)"},
-      {"reg_bias", "float", "0.01", 0, 100, {}, "L2 regularization of the item biases"},
+      {"epochs", "int", "60", 1, 10000, {}, "training epochs"},
+      {"lr", "float", "0.1", 1e-6, 10, {}, "SGD learning rate of the first epoch (also used by the fold-in)"},
+      {"lr_decay", "float", "0.05", 1e-4, 1, {},
+       "learning rate of the last epoch as a fraction of lr, reached by a geometric decay per epoch "
+       "(1 = constant)"},
+      {"reg", "float", "0.02", 0, 100, {}, "L2 regularization of the factors (also used by the fold-in)"},
+      {"reg_bias", "float", "0.1", 0, 100, {}, "L2 regularization of the item biases"},
       {"init_std", "float", "0.1", 0, 10, {}, "standard deviation of the initial factors"},
       {"samples", "int", "0", 0, 1000000000, {}, "triples per epoch; 0 = the number of training rows"},
       {"fold_in_epochs", "int", "20", 1, 10000, {}, "fold-in SGD steps per history item at score time"},
-      {"negatives", "int", "3", 1, 1000, {},
+      {"negatives", "int", "5", 1, 1000, {},
        "candidate negatives drawn per step; the highest-scoring one is used (1 = plain uniform sampling)"},
+      {"sampling", "choice", "users", 0, 0, {"users", "rows"},
+       "how a step's (user, positive) is drawn: users = a uniform user, then one of its items; "
+       "rows = a uniform training row (users weighted by activity)"},
       {"seed", "int", "42", 0, 2147483647, {}, "seed of the initialization, the sampling and the fold-in"},
   };
   return specs;
@@ -54,14 +60,20 @@ Bpr::Bpr(const OptionReader& reader)
       factors_(reader.getInt("factors")),
       epochs_(reader.getInt("epochs")),
       lr_(reader.getFloat("lr")),
+      lrDecay_(reader.getFloat("lr_decay")),
       reg_(reader.getFloat("reg")),
       regBias_(reader.getFloat("reg_bias")),
       initStd_(reader.getFloat("init_std")),
       samples_(reader.getInt("samples")),
       foldInEpochs_(reader.getInt("fold_in_epochs")),
       negatives_(reader.getInt("negatives")),
+      sampleUsers_(reader.getChoice("sampling") == "users"),
       seed_(static_cast<uint64_t>(reader.getInt("seed"))) {
   reader.finish();
+}
+
+double Bpr::epochLearningRate(double lr, double lrDecay, int epochs, int epoch) {
+  return epochs > 1 ? lr * std::pow(lrDecay, static_cast<double>(epoch) / (epochs - 1)) : lr;
 }
 
 float Bpr::bprStep(float* p, float* qi, float* qj, float& bi, float& bj, int factors, float lr, float reg,
@@ -121,14 +133,27 @@ void Bpr::fitImpl(const InteractionMatrix& train, Progress& progress) {
   for (float& x : P) x = static_cast<float>(initStd_) * normal(rng);
   for (float& x : Q) x = static_cast<float>(initStd_) * normal(rng);
 
+  // The users a step can use: at least one item and at least one negative.
+  std::vector<Index> active;
+  for (Index u = 0; u < nUsers; ++u)
+    if (setPtr[u + 1] > setPtr[u] && setPtr[u + 1] - setPtr[u] < nItems) active.push_back(u);
+
   const size_t perEpoch = samples_ > 0 ? static_cast<size_t>(samples_) : nnz;
-  const float lr = static_cast<float>(lr_), reg = static_cast<float>(reg_), regBias = static_cast<float>(regBias_);
-  for (int epoch = 0; epoch < epochs_; ++epoch) {
+  const float reg = static_cast<float>(reg_), regBias = static_cast<float>(regBias_);
+  for (int epoch = 0; epoch < epochs_ && !active.empty(); ++epoch) {
+    const float lr = static_cast<float>(epochLearningRate(lr_, lrDecay_, epochs_, epoch));
     for (size_t s = 0; s < perEpoch; ++s) {
       if (s % kReportEvery == 0) progress.report((epoch + static_cast<double>(s) / perEpoch) / epochs_, "sgd");
-      const uint32_t k = static_cast<uint32_t>(rng.below(static_cast<uint32_t>(nnz)));
-      const Index u = rowUser[k];
-      const Index i = byUser.indices[k];
+      Index u, i;
+      if (sampleUsers_) {
+        u = active[rng.below(static_cast<uint32_t>(active.size()))];
+        const uint32_t count = static_cast<uint32_t>(setPtr[u + 1] - setPtr[u]);
+        i = sets[setPtr[u] + static_cast<int32_t>(rng.below(count))];
+      } else {
+        const uint32_t k = static_cast<uint32_t>(rng.below(static_cast<uint32_t>(nnz)));
+        u = rowUser[k];
+        i = byUser.indices[k];
+      }
       const Index* first = sets.data() + setPtr[u];
       const Index* last = sets.data() + setPtr[u + 1];
       if (last - first >= nItems) continue;  // no negatives for this user
