@@ -1,4 +1,5 @@
-// The finite-difference gradient checker shared by nn_test.cc and conv_test.cc
+// The finite-difference gradient checker shared by nn_test.cc, conv_test.cc and
+// mf_test.cc
 // (docs/nn.md, "Gradient checks"): central differences (f(v+h) - f(v-h)) / 2h
 // in float with h = 1e-2 on a double-accumulated scalar loss (usually a fixed
 // random weighting of the layer outputs). The truncation error is
@@ -42,6 +43,17 @@ inline double weightedSum(const nn::Matrix& out, const nn::Matrix& weights) {
 
 inline std::vector<float> copyOf(const nn::Matrix& m) { return {m.data(), m.data() + m.size()}; }
 
+// d loss / d *value by central differences with step kStep; *value is restored.
+inline double centralDifference(float* value, const std::function<double()>& loss) {
+  const float saved = *value;
+  *value = static_cast<float>(saved + kStep);
+  const double up = loss();
+  *value = static_cast<float>(saved - kStep);
+  const double down = loss();
+  *value = saved;
+  return (up - down) / (2.0 * kStep);
+}
+
 // The largest |numeric - analytic| / (abs + rel |analytic|) over the components
 // (<= 1 passes), with central differences of loss() in values[k].
 inline double gradientError(float* values, size_t n, const std::vector<float>& analytic,
@@ -49,13 +61,7 @@ inline double gradientError(float* values, size_t n, const std::vector<float>& a
   REQUIRE(analytic.size() == n);
   double worst = 0.0;
   for (size_t k = 0; k < n; ++k) {
-    const float saved = values[k];
-    values[k] = static_cast<float>(saved + kStep);
-    const double up = loss();
-    values[k] = static_cast<float>(saved - kStep);
-    const double down = loss();
-    values[k] = saved;
-    const double numeric = (up - down) / (2.0 * kStep);
+    const double numeric = centralDifference(&values[k], loss);
     const double ratio = std::fabs(numeric - analytic[k]) / (kAbsTol + kRelTol * std::fabs(analytic[k]));
     if (ratio > worst) {
       worst = ratio;

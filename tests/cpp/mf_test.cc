@@ -26,6 +26,8 @@
 #include "models/model_io.h"
 #include "models/registry.h"
 
+#include "gradcheck.h"
+
 using namespace localrec;
 
 namespace {
@@ -201,15 +203,7 @@ TEST_CASE("biased_mf: a one-rating SVD++ visit is one gradient step (finite diff
       for (int k = 0; k < F; ++k) J += 0.5 * regY * Y[j * F + k] * Y[j * F + k];
     return J;
   };
-  auto numeric = [&](float* param) {
-    const float keep = *param, h = 1e-2f;
-    *param = keep + h;
-    const double up = objective();
-    *param = keep - h;
-    const double down = objective();
-    *param = keep;
-    return (up - down) / (2 * h);
-  };
+  auto numeric = [&](float* param) { return gradcheck::centralDifference(param, objective); };
   std::vector<float*> params = {&bu};
   for (int k = 0; k < I; ++k) params.push_back(&bias[k]);
   for (int k = 0; k < F; ++k) params.push_back(&p[k]);
@@ -400,13 +394,8 @@ TEST_CASE("bpr: one step is one gradient-ascent step on the BPR objective (finit
   const float reg = 0.07f, regBias = 0.03f;
   // Central differences of the objective in double, per parameter.
   auto numeric = [&](float* param) {
-    const float keep = *param, h = 1e-2f;
-    *param = keep + h;
-    const double up = Bpr::bprObjective(p.data(), qi.data(), qj.data(), bi, bj, F, reg, regBias);
-    *param = keep - h;
-    const double down = Bpr::bprObjective(p.data(), qi.data(), qj.data(), bi, bj, F, reg, regBias);
-    *param = keep;
-    return (up - down) / (2 * h);
+    return gradcheck::centralDifference(
+        param, [&] { return Bpr::bprObjective(p.data(), qi.data(), qj.data(), bi, bj, F, reg, regBias); });
   };
   std::vector<double> grad;
   for (int k = 0; k < F; ++k) grad.push_back(numeric(&p[k]));
@@ -791,15 +780,7 @@ TEST_CASE("biased_mf: a one-rating visit with the neighbourhood term is one grad
     for (int m : {1, 3}) J += 0.5 * regN * (w[m] * w[m] + c[m] * c[m]);
     return J;
   };
-  auto numeric = [&](float* param) {
-    const float keep = *param, h = 1e-2f;
-    *param = keep + h;
-    const double up = objective();
-    *param = keep - h;
-    const double down = objective();
-    *param = keep;
-    return (up - down) / (2 * h);
-  };
+  auto numeric = [&](float* param) { return gradcheck::centralDifference(param, objective); };
   std::vector<float*> params = {&bu};
   for (auto* v : {&bias, &p, &Q, &Y, &w, &c})
     for (float& x : *v) params.push_back(&x);
