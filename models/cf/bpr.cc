@@ -35,9 +35,9 @@ const std::vector<OptionSpec>& Bpr::optionSpecs() {
       {"factors", "int", "128", 1, 1024, {}, "latent dimensions"},
       {"epochs", "int", "60", 1, 10000, {}, "training epochs"},
       {"lr", "float", "0.1", 1e-6, 10, {}, "SGD learning rate of the first epoch (also used by the fold-in)"},
-      {"lr_decay", "float", "0.05", 1e-4, 1, {},
+      {"lr_final", "float", "0.05", 1e-4, 1, {},
        "learning rate of the last epoch as a fraction of lr, reached by a geometric decay per epoch "
-       "(1 = constant)"},
+       "(1 = constant; unlike biased_mf's lr_decay, not a per-epoch factor)"},
       {"reg", "float", "0.02", 0, 100, {}, "L2 regularization of the factors (also used by the fold-in)"},
       {"reg_bias", "float", "0.1", 0, 100, {}, "L2 regularization of the item biases"},
       {"init_std", "float", "0.1", 0, 10, {}, "standard deviation of the initial factors"},
@@ -60,7 +60,7 @@ Bpr::Bpr(const OptionReader& reader)
       factors_(reader.getInt("factors")),
       epochs_(reader.getInt("epochs")),
       lr_(reader.getFloat("lr")),
-      lrDecay_(reader.getFloat("lr_decay")),
+      lrFinal_(reader.getFloat("lr_final")),
       reg_(reader.getFloat("reg")),
       regBias_(reader.getFloat("reg_bias")),
       initStd_(reader.getFloat("init_std")),
@@ -72,8 +72,8 @@ Bpr::Bpr(const OptionReader& reader)
   reader.finish();
 }
 
-double Bpr::epochLearningRate(double lr, double lrDecay, int epochs, int epoch) {
-  return epochs > 1 ? lr * std::pow(lrDecay, static_cast<double>(epoch) / (epochs - 1)) : lr;
+double Bpr::epochLearningRate(double lr, double lrFinal, int epochs, int epoch) {
+  return epochs > 1 ? lr * std::pow(lrFinal, static_cast<double>(epoch) / (epochs - 1)) : lr;
 }
 
 float Bpr::bprStep(float* p, float* qi, float* qj, float& bi, float& bj, int factors, float lr, float reg,
@@ -141,7 +141,7 @@ void Bpr::fitImpl(const InteractionMatrix& train, Progress& progress) {
   const size_t perEpoch = samples_ > 0 ? static_cast<size_t>(samples_) : nnz;
   const float reg = static_cast<float>(reg_), regBias = static_cast<float>(regBias_);
   for (int epoch = 0; epoch < epochs_ && !active.empty(); ++epoch) {
-    const float lr = static_cast<float>(epochLearningRate(lr_, lrDecay_, epochs_, epoch));
+    const float lr = static_cast<float>(epochLearningRate(lr_, lrFinal_, epochs_, epoch));
     for (size_t s = 0; s < perEpoch; ++s) {
       if (s % kReportEvery == 0) progress.report((epoch + static_cast<double>(s) / perEpoch) / epochs_, "sgd");
       Index u, i;

@@ -14,7 +14,7 @@
 // sampling; drawNegative below). One SGD ascent step
 // on ln sigma(x_uij) - reg/2 (|p_u|^2 + |q_i|^2 + |q_j|^2) - reg_bias/2 (b_i^2 + b_j^2),
 // x_uij = x_ui - x_uj (bprStep below), with the learning rate of the epoch:
-// lr * lr_decay^(t / (epochs - 1)) in epoch t, from lr down to lr * lr_decay
+// lr * lr_final^(t / (epochs - 1)) in epoch t, from lr down to lr * lr_final
 // (epochLearningRate below). All draws come from Rng(seed). Values and times
 // are ignored (every training row is a positive). A user who has every item
 // has no negatives and is skipped.
@@ -35,7 +35,7 @@
 // history's one reason is b_i (source -1). This is an approximation (the
 // negatives also move p), not an exact split.
 // PARM: i32 factors, floats item biases (n), floats item factors (n x factors, row-major).
-// The layout is unchanged by the sampling and lr_decay options (they act only
+// The layout is unchanged by the sampling and lr_final options (they act only
 // in fit): a file saved before them loads with their defaults and scores as
 // before, since the fold-in reads only lr, reg, negatives, fold_in_epochs, seed.
 //
@@ -91,9 +91,9 @@ class Bpr : public Recommender {
   // p, qi, qj, bi, bj in place with the gradients at the old values. Returns x_uij.
   static float bprStep(float* p, float* qi, float* qj, float& bi, float& bj, int factors, float lr, float reg,
                        float regBias);
-  // The learning rate of epoch `epoch` (0-based) of `epochs`: lr * lrDecay^(epoch / (epochs - 1)),
-  // so lr in the first epoch and lr * lrDecay in the last (lr throughout when epochs = 1).
-  static double epochLearningRate(double lr, double lrDecay, int epochs, int epoch);
+  // The learning rate of epoch `epoch` (0-based) of `epochs`: lr * lrFinal^(epoch / (epochs - 1)),
+  // so lr in the first epoch and lr * lrFinal in the last (lr throughout when epochs = 1).
+  static double epochLearningRate(double lr, double lrFinal, int epochs, int epoch);
   // Draws `candidates` items uniformly from [0, nItems) among those isPositive()
   // rejects and returns the one with the highest bias[j] + p . factors_j (the
   // first drawn on ties); with candidates = 1 the single draw, unscored. The
@@ -122,7 +122,7 @@ class Bpr : public Recommender {
   int factors_;
   int epochs_;
   double lr_;
-  double lrDecay_;
+  double lrFinal_;
   double reg_;
   double regBias_;
   double initStd_;

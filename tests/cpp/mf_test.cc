@@ -530,25 +530,25 @@ TEST_CASE("bpr: the negatives option is validated", "[models]") {
   REQUIRE_NOTHROW(Bpr(OptionMap{{"negatives", "1"}}));
 }
 
-TEST_CASE("bpr: the lr_decay and sampling options are validated", "[models]") {
+TEST_CASE("bpr: the lr_final and sampling options are validated", "[models]") {
   for (const char* bad : {"0", "-0.5", "1.5", "nan"}) {
-    INFO("lr_decay " << bad);
-    REQUIRE_THROWS_AS(Bpr(OptionMap{{"lr_decay", bad}}), InvalidArgument);
-    REQUIRE_THROWS_WITH(Bpr(OptionMap{{"lr_decay", bad}}), Catch::Contains("lr_decay"));
+    INFO("lr_final " << bad);
+    REQUIRE_THROWS_AS(Bpr(OptionMap{{"lr_final", bad}}), InvalidArgument);
+    REQUIRE_THROWS_WITH(Bpr(OptionMap{{"lr_final", bad}}), Catch::Contains("lr_final"));
   }
-  REQUIRE_NOTHROW(Bpr(OptionMap{{"lr_decay", "1"}}));
+  REQUIRE_NOTHROW(Bpr(OptionMap{{"lr_final", "1"}}));
   REQUIRE_THROWS_AS(Bpr(OptionMap{{"sampling", "items"}}), InvalidArgument);
   REQUIRE_THROWS_WITH(Bpr(OptionMap{{"sampling", "items"}}), Catch::Contains("sampling"));
   REQUIRE_NOTHROW(Bpr(OptionMap{{"sampling", "rows"}}));
 }
 
-TEST_CASE("bpr: the learning rate decays geometrically from lr to lr * lr_decay", "[models]") {
+TEST_CASE("bpr: the learning rate decays geometrically from lr to lr * lr_final", "[models]") {
   REQUIRE(Bpr::epochLearningRate(0.1, 0.05, 1, 0) == 0.1);
   REQUIRE(Bpr::epochLearningRate(0.1, 0.05, 60, 0) == Approx(0.1));
   REQUIRE(Bpr::epochLearningRate(0.1, 0.05, 60, 59) == Approx(0.005));
   REQUIRE(Bpr::epochLearningRate(0.2, 0.25, 3, 1) == Approx(0.1));  // the geometric mean of 0.2 and 0.05
   for (int e = 0; e < 10; ++e) {
-    REQUIRE(Bpr::epochLearningRate(0.05, 1.0, 10, e) == 0.05);  // lr_decay 1: constant, exactly
+    REQUIRE(Bpr::epochLearningRate(0.05, 1.0, 10, e) == 0.05);  // lr_final 1: constant, exactly
     if (e > 0)  // a constant ratio between consecutive epochs
       REQUIRE(Bpr::epochLearningRate(1.0, 0.1, 10, e) / Bpr::epochLearningRate(1.0, 0.1, 10, e - 1) ==
               Approx(std::pow(0.1, 1.0 / 9)));
@@ -558,7 +558,7 @@ TEST_CASE("bpr: the learning rate decays geometrically from lr to lr * lr_decay"
   const Clusters data = plantedClusters();
   auto fitted = [&](const char* decay) {
     Bpr m(OptionMap{
-        {"factors", "4"}, {"epochs", "4"}, {"negatives", "1"}, {"init_std", "0"}, {"lr_decay", decay}});
+        {"factors", "4"}, {"epochs", "4"}, {"negatives", "1"}, {"init_std", "0"}, {"lr_final", decay}});
     m.fit(data.train);
     double norm = 0;
     for (float b : m.itemBiases()) norm += std::fabs(b);
