@@ -15,6 +15,42 @@ namespace localrec {
 namespace {
 // Steps between progress reports: a few ms of work, so a cancel lands quickly.
 constexpr size_t kReportEvery = 1 << 14;
+// Inner steps between progress reports of the neighbour phase: ~25 ms natively
+// on ml-latest-small (the list step's scattered accumulator access dominates).
+constexpr size_t kNeighborReportEvery = size_t{1} << 20;
+// With neighbors > 0 the neighbour phase (baseline, lists, active entries) reports
+// progress in [0, kNeighborShare) and the SGD epochs in [kNeighborShare, 1].
+constexpr double kNeighborShare = 0.1;
+// Within the neighbour phase: the baseline passes, then the lists, then the active entries.
+constexpr double kBaselineEnd = 0.1, kListsEnd = 0.8;
+
+// Reports `stage` progress base + span * done / total about every kNeighborReportEvery
+// steps of work (and so honours a cancel that often).
+class WorkTicker {
+ public:
+  WorkTicker(Progress& progress, double base, double span, double total, const char* stage)
+      : progress_(progress), base_(base), span_(span), total_(total > 0 ? total : 1), stage_(stage) {}
+  // `steps` of the `total` the fraction counts.
+  void add(size_t steps) {
+    done_ += steps;
+    extra(steps);
+  }
+  // `steps` of work outside the total: they only bring the next report closer.
+  void extra(size_t steps) {
+    work_ += steps;
+    if (work_ < next_) return;
+    progress_.report(base_ + span_ * std::min(1.0, static_cast<double>(done_) / total_), stage_);
+    next_ = work_ + kNeighborReportEvery;
+  }
+
+ private:
+  Progress& progress_;
+  double base_, span_, total_;
+  const char* stage_;
+  size_t done_ = 0, work_ = 0, next_ = kNeighborReportEvery;
+};
+
+constexpr int64_t kInt32Max = 2147483647;
 
 // A standard normal draw (Box-Muller on the portable Rng).
 float normal(Rng& rng) {
@@ -125,7 +161,7 @@ double BiasedMf::implicitVisit(std::span<const Index> rated, std::span<const flo
     const float e = values[k] - (mu + bu + itemBias[i] + linalg::dot(q, pz, f) + term);
     squared += static_cast<double>(e) * e;
     if (nb != nullptr) {
-      const float g = nb->lr * e * scale, keep = 1.0f - nb->lr * nb->reg;
+      const float g = nb->lr * e * scale, keep = std::max(0.0f, 1.0f - nb->lr * nb->reg);
       for (int32_t a = begin; a < end; ++a) {
         const int32_t m = nb->actM[a];
         nb->w[m] = keep * nb->w[m] + g * nb->actD[a];
@@ -186,9 +222,12 @@ void BiasedMf::fitImpl(const InteractionMatrix& train, Progress& progress) {
   std::vector<uint8_t> ratedMark;
   std::vector<float> baseUser;
   if (neighbors_ > 0) {
+    // Progress in [0, kNeighborShare): the baseline passes, the lists, the active entries.
     progress.report(0.0, "neighbors");
     const Csr& byItem = train.byItem();
     std::vector<double> bbu(static_cast<size_t>(nUsers), 0.0), bbi(static_cast<size_t>(nItems), 0.0);
+    WorkTicker baseTicker(progress, 0.0, kNeighborShare * kBaselineEnd,
+                          2.0 * kBaselinePasses * static_cast<double>(nnz), "neighbors");
     for (int it = 0; it < kBaselinePasses; ++it) {
       for (Index i = 0; i < nItems; ++i) {
         const auto users = byItem.rowIndices(i);
@@ -196,6 +235,7 @@ void BiasedMf::fitImpl(const InteractionMatrix& train, Progress& progress) {
         double t = 0;
         for (size_t k = 0; k < users.size(); ++k) t += vals[k] - mu - bbu[users[k]];
         bbi[i] = users.empty() ? 0.0 : t / (kBaselineReg + static_cast<double>(users.size()));
+        baseTicker.add(users.size() + 1);
       }
       for (Index u = 0; u < nUsers; ++u) {
         const auto items = byUser.rowIndices(u);
@@ -204,14 +244,29 @@ void BiasedMf::fitImpl(const InteractionMatrix& train, Progress& progress) {
         // With the float item biases a fold-in will use (the last pass then matches it).
         for (size_t k = 0; k < items.size(); ++k) t += vals[k] - mu - static_cast<float>(bbi[items[k]]);
         bbu[u] = items.empty() ? 0.0 : t / (kBaselineReg + static_cast<double>(items.size()));
+        baseTicker.add(items.size() + 1);
       }
     }
     baseItem.assign(bbi.begin(), bbi.end());
     baseUser.assign(bbu.begin(), bbu.end());
-    neighborLists(train, mu, baseItem, baseUser, neighbors_, shrink_, nbrPtr, nbrIdx);
+    neighborLists(train, mu, baseItem, baseUser, neighbors_, shrink_, nbrPtr, nbrIdx, progress,
+                  kNeighborShare * kBaselineEnd, kNeighborShare * (kListsEnd - kBaselineEnd));
     nbrW.assign(nbrIdx.size(), 0.0f);
     nbrC.assign(nbrIdx.size(), 0.0f);
-    // Every training row's active entries (see NeighborVisit), once.
+    // Every training row's active entries (see NeighborVisit), once: counted first
+    // (their offsets are int32), then stored.
+    const double activeSpan = kNeighborShare * (1.0 - kListsEnd) / 2;
+    const int64_t active =
+        activeEntryCount(train, nbrPtr, nbrIdx, progress, kNeighborShare * kListsEnd, activeSpan);
+    if (active > kInt32Max)
+      fail<InvalidArgument>("biased_mf.fit: the neighbourhood term needs ", active,
+                            " (training row, rated neighbour) entries, more than 2^31 - 1; lower neighbors (now ",
+                            neighbors_, ")");
+    actM.reserve(static_cast<size_t>(active));
+    actD.reserve(static_cast<size_t>(active));
+    actPtr.reserve(nnz + 1);
+    WorkTicker actTicker(progress, kNeighborShare * kListsEnd + activeSpan, activeSpan,
+                         static_cast<double>(nnz) + static_cast<double>(active), "neighbors");
     resid.assign(static_cast<size_t>(nItems), 0.0f);
     ratedMark.assign(static_cast<size_t>(nItems), 0);
     actPtr.assign(1, 0);
@@ -229,10 +284,22 @@ void BiasedMf::fitImpl(const InteractionMatrix& train, Progress& progress) {
             actD.push_back(resid[nbrIdx[m]]);
           }
         actPtr.push_back(static_cast<int32_t>(actM.size()));
+        actTicker.add(static_cast<size_t>(nbrPtr[i + 1] - nbrPtr[i]) + 1);
       }
       for (Index j : items) ratedMark[j] = 0;
     }
   }
+  // The SGD epochs report progress in [sgdBase, 1].
+  const double sgdBase = neighbors_ > 0 ? kNeighborShare : 0.0;
+  const double sgdSpan = 1.0 - sgdBase;
+  auto diverged = [&](int epoch) {
+    if (neighbors_ > 0)
+      fail<InvalidArgument>("biased_mf.fit: SGD diverged in epoch ", epoch + 1, " of ", epochs_,
+                            " (non-finite errors or parameters); lower lr (now ", lr_, ") or lr_neighbor (now ",
+                            lrNeighbor_, ")");
+    fail<InvalidArgument>("biased_mf.fit: SGD diverged in epoch ", epoch + 1, " of ", epochs_,
+                          " (non-finite errors or parameters); lower lr (now ", lr_, ")");
+  };
 
   float lr = static_cast<float>(lr_);
   const float reg = static_cast<float>(reg_), regBias = static_cast<float>(regBias_);
@@ -245,13 +312,17 @@ void BiasedMf::fitImpl(const InteractionMatrix& train, Progress& progress) {
     for (size_t k = 0; k < nnz; ++k) order[k] = static_cast<uint32_t>(k);
     for (int epoch = 0; epoch < epochs_; ++epoch) {
       rng.shuffle(order.begin(), order.end());
+      double squared = 0;
       for (size_t s = 0; s < nnz; ++s) {
-        if (s % kReportEvery == 0) progress.report((epoch + static_cast<double>(s) / nnz) / epochs_, "sgd");
+        if (s % kReportEvery == 0)
+          progress.report(sgdBase + sgdSpan * (epoch + static_cast<double>(s) / nnz) / epochs_, "sgd");
         const uint32_t k = order[s];
         const Index u = rowUser[k];
         const Index i = byUser.indices[k];
-        sgdStep(byUser.values[k], mu, bu[u], bi[i], &P[u * f], &Q[i * f], factors_, lr, reg, regBias);
+        const float e = sgdStep(byUser.values[k], mu, bu[u], bi[i], &P[u * f], &Q[i * f], factors_, lr, reg, regBias);
+        squared += static_cast<double>(e) * e;
       }
+      if (!std::isfinite(squared)) diverged(epoch);
       lr *= static_cast<float>(lrDecay_);
     }
   } else {
@@ -269,9 +340,10 @@ void BiasedMf::fitImpl(const InteractionMatrix& train, Progress& progress) {
     for (int epoch = 0; epoch < epochs_; ++epoch) {
       rng.shuffle(users.begin(), users.end());
       size_t done = 0, nextReport = 0;
+      double squared = 0;
       for (Index u : users) {
         if (done >= nextReport) {
-          progress.report((epoch + static_cast<double>(done) / nnz) / epochs_, "sgd");
+          progress.report(sgdBase + sgdSpan * (epoch + static_cast<double>(done) / nnz) / epochs_, "sgd");
           nextReport = done + kReportEvery;
         }
         const auto items = byUser.rowIndices(u);
@@ -292,14 +364,15 @@ void BiasedMf::fitImpl(const InteractionMatrix& train, Progress& progress) {
         if (neighbors_ > 0) {
           const NeighborVisit nb{rows.data(), actPtr.data(), actM.data(), actD.data(),
                                  nbrW.data(), nbrC.data(), lrN, static_cast<float>(regNeighbor_)};
-          implicitVisit(rated, values, implicitItems, mu, bu[u], &P[u * f], bi.data(), Q.data(), Y.data(), factors_,
-                        lr, reg, regBias, regImplicit, scratch, &nb);
+          squared += implicitVisit(rated, values, implicitItems, mu, bu[u], &P[u * f], bi.data(), Q.data(), Y.data(),
+                                   factors_, lr, reg, regBias, regImplicit, scratch, &nb);
         } else {
-          implicitVisit(rated, values, implicitItems, mu, bu[u], &P[u * f], bi.data(), Q.data(), Y.data(), factors_,
-                        lr, reg, regBias, regImplicit, scratch);
+          squared += implicitVisit(rated, values, implicitItems, mu, bu[u], &P[u * f], bi.data(), Q.data(), Y.data(),
+                                   factors_, lr, reg, regBias, regImplicit, scratch);
         }
         done += items.size();
       }
+      if (!std::isfinite(squared)) diverged(epoch);
       lr *= static_cast<float>(lrDecay_);
       lrN *= static_cast<float>(lrDecay_);
     }
@@ -310,6 +383,10 @@ void BiasedMf::fitImpl(const InteractionMatrix& train, Progress& progress) {
       std::fill(&Q[i * f], &Q[i * f] + f, 0.0f);
       if (implicit_) std::fill(&Y[i * f], &Y[i * f] + f, 0.0f);
     }
+  // A divergence late in the last epoch may not have reached an error yet.
+  for (const auto* v : {&bu, &bi, &P, &Q, &Y, &nbrW, &nbrC})
+    for (float x : *v)
+      if (!std::isfinite(x)) diverged(epochs_ - 1);
   progress.report(1.0, "done");
 
   mu_ = mu;
@@ -328,12 +405,16 @@ void BiasedMf::fitImpl(const InteractionMatrix& train, Progress& progress) {
 
 void BiasedMf::neighborLists(const InteractionMatrix& train, float mu, const std::vector<float>& baseItemBias,
                              const std::vector<float>& baseUserBias, int k, double shrink, std::vector<int32_t>& ptr,
-                             std::vector<Index>& idx) {
+                             std::vector<Index>& idx, Progress& progress, double fractionBase, double fractionSpan) {
   const Csr& byUser = train.byUser();
   const Csr& byItem = train.byItem();
   const Index nItems = train.numItems();
   ptr.assign(1, 0);
   idx.clear();
+  // The work: every user's row once per item they rated, sum_u |items(u)|^2 steps.
+  double total = 0;
+  for (Index u = 0; u < train.numUsers(); ++u) total += static_cast<double>(byUser.rowSize(u)) * byUser.rowSize(u);
+  WorkTicker ticker(progress, fractionBase, fractionSpan, total, "neighbors");
   struct Acc {
     double num = 0, si = 0, sj = 0;
     int64_t count = 0;
@@ -360,6 +441,7 @@ void BiasedMf::neighborLists(const InteractionMatrix& train, float mu, const std
         x.si += du * du;
         x.sj += dj * dj;
       }
+      ticker.add(items.size());
     }
     cand.clear();
     for (Index j : touched) {
@@ -372,11 +454,38 @@ void BiasedMf::neighborLists(const InteractionMatrix& train, float mu, const std
       }
       x = Acc{};
     }
+    ticker.extra(touched.size());
     const size_t keep = std::min(cand.size(), static_cast<size_t>(k));
+    if (static_cast<int64_t>(idx.size() + keep) > kInt32Max)
+      fail<InvalidArgument>("biased_mf.fit: the neighbour lists of ", nItems, " items would hold more than 2^31 - 1 ",
+                            "entries; lower neighbors (now ", k, ")");
     std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(keep), cand.end());
     for (size_t m = 0; m < keep; ++m) idx.push_back(cand[m].second);
     ptr.push_back(static_cast<int32_t>(idx.size()));
   }
+}
+
+int64_t BiasedMf::activeEntryCount(const InteractionMatrix& train, const std::vector<int32_t>& ptr,
+                                   const std::vector<Index>& idx, Progress& progress, double fractionBase,
+                                   double fractionSpan) {
+  const Csr& byUser = train.byUser();
+  const Index nItems = train.numItems();
+  std::vector<uint8_t> ratedMark(static_cast<size_t>(nItems), 0);
+  double total = 0;
+  for (Index u = 0; u < train.numUsers(); ++u)
+    for (Index i : byUser.rowIndices(u)) total += ptr[i + 1] - ptr[i] + 1;
+  WorkTicker ticker(progress, fractionBase, fractionSpan, total, "neighbors");
+  int64_t count = 0;
+  for (Index u = 0; u < train.numUsers(); ++u) {
+    const auto items = byUser.rowIndices(u);
+    for (Index i : items) ratedMark[i] = 1;
+    for (Index i : items) {
+      for (int32_t m = ptr[i]; m < ptr[i + 1]; ++m) count += ratedMark[idx[m]];
+      ticker.add(static_cast<size_t>(ptr[i + 1] - ptr[i]) + 1);
+    }
+    for (Index i : items) ratedMark[i] = 0;
+  }
+  return count;
 }
 
 float BiasedMf::baselineUserBias(const History& history) const {
@@ -573,6 +682,11 @@ std::vector<Contribution> BiasedMf::explainImpl(const History& history, Index it
     const Eigen::VectorXd share = A * G.ldlt().solve(ai);  // G symmetric: a_i^T G^-1 a_h = a_h . (G^-1 a_i)
     weight += foldInResiduals(history, mu_, itemBias_, itemFactors_, factors_, z, nb).cwiseProduct(share);
   }
+  // No user term reached the item (e.g. no values, implicit=false and none of the
+  // history in its list): the one reason is mu + b_i, as with an empty history.
+  bool anyWeight = false;
+  for (Eigen::Index h = 0; h < n; ++h) anyWeight = anyWeight || weight(h) != 0.0;
+  if (!anyWeight) return {Contribution{-1, mu_ + itemBias_[item]}};
   std::vector<Contribution> out;
   out.reserve(history.size());
   for (Eigen::Index h = 0; h < n; ++h) {

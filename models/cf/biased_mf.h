@@ -25,7 +25,12 @@
 //   sum_(u,i) e^2 + reg (|p_u|^2 + |q_i|^2) + reg_bias (b_u^2 + b_i^2) [+ reg_implicit sum_{j in N(u)} |y_j|^2]
 //     [+ reg_neighbor sum_{j in R^k(i;u)} (w_ij^2 + c_ij^2)]
 // with the learning rates (lr, and lr_neighbor for w and c) multiplied by
-// lr_decay after every epoch.
+// lr_decay after every epoch. If an epoch's errors (or, at the end, any
+// parameter) are not finite the fit stops with InvalidArgument naming the epoch
+// and lr (and lr_neighbor): too large a learning rate diverges.
+// Progress: with neighbors > 0 the baseline, lists and active entries report
+// "neighbors" in [0, 0.1) (every ~2^20 inner steps, honouring a cancel), the
+// epochs "sgd" in [0.1, 1]; with neighbors = 0 the epochs span [0, 1].
 // - implicit=false, neighbors=0: each epoch visits every training row once in a
 //   seeded shuffled order (sgdStep, the update of Koren et al. eq. 5).
 // - otherwise each epoch visits the users in a seeded shuffled order, each
@@ -87,8 +92,8 @@
 // (as Hu, Koren & Volinsky 2008 explain ALS), and so does nb(i): with
 // d_h = v_h - mu - bb_{i_h}, bb_u = sum_h d_h / (3 + n) and c1 = |R^k(i)|^-1/2,
 //   nb(i) = sum_{j in R^k(i)} c1 (d_{h(j)} w_ij + c_ij) - sum_h c1 (sum_{j in R^k(i)} w_ij) d_h / (3 + n),
-// h(j) = j's last position; strongest first. With no user terms at all the one
-// reason is mu + b_i (source -1).
+// h(j) = j's last position; strongest first. With no user terms at all (every
+// share exactly 0) the one reason is mu + b_i (source -1).
 //
 // The training users' (b_u, p_u) are kept after fit for inspection only and are
 // not saved (scoring always folds in the history it is given).
@@ -192,10 +197,20 @@ class BiasedMf : public Recommender {
   // the items j != i co-rated with it whose shrunk Pearson correlation of the
   // baseline residuals d = r - (mu + bb_u + bb_j) over the n_ij common users,
   //   s_ij = n_ij / (n_ij + shrink) * sum d_ui d_uj / sqrt(sum d_ui^2 sum d_uj^2),
-  // is positive, the k largest (ties: smaller j first), in that order.
+  // is positive, the k largest (ties: smaller j first), in that order. Reports
+  // "neighbors" progress in [fractionBase, fractionBase + fractionSpan] every ~2^20
+  // inner steps (throws Cancelled when asked to stop); InvalidArgument if the
+  // lists would hold more than 2^31 - 1 entries.
   static void neighborLists(const InteractionMatrix& train, float mu, const std::vector<float>& baseItemBias,
                             const std::vector<float>& baseUserBias, int k, double shrink,
-                            std::vector<int32_t>& ptr, std::vector<Index>& idx);
+                            std::vector<int32_t>& ptr, std::vector<Index>& idx, Progress& progress = Progress::none(),
+                            double fractionBase = 0.0, double fractionSpan = 0.0);
+  // The number of active entries of every training row (see NeighborVisit) with
+  // the lists (ptr, idx): sum over the rows (u, i) of |{j in i's list : u rated j}|
+  // (64-bit: fit refuses more than 2^31 - 1). Progress as neighborLists.
+  static int64_t activeEntryCount(const InteractionMatrix& train, const std::vector<int32_t>& ptr,
+                                  const std::vector<Index>& idx, Progress& progress = Progress::none(),
+                                  double fractionBase = 0.0, double fractionSpan = 0.0);
   // The baseline (the bias model's fit with reg_item = reg_user = 3, 10 passes).
   static constexpr float kBaselineReg = 3.0f;
   static constexpr int kBaselinePasses = 10;

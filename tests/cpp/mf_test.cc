@@ -4,7 +4,9 @@
 // without the implicit term, fold-in vs the trained user, RMSE on planted
 // low-rank data, the layout-1 model file; with the neighbourhood term: the
 // lists against a brute force, the visit against finite differences, the exact
-// fold-in and explain split, the layout-3 file and a layout-2 file),
+// fold-in and explain split, the layout-3 file and a layout-2 file, progress
+// and cancel in the neighbour phase, the active-entry count against a brute
+// force, the divergence error, explain's lone mu + b_i reason),
 // bpr (the gradient against finite differences, AUC on planted clusters,
 // the best-of-candidates negative draw against a replayed brute force, the
 // learning-rate schedule, the user-uniform vs row-uniform draw frequencies).
@@ -323,6 +325,10 @@ TEST_CASE("biased_mf: the fold-in is the exact ridge solve, and explain splits i
   for (Index i = 0; i < data.items; ++i) REQUIRE(none[i] == model.globalMean() + model.itemBiases()[i]);
 }
 
+namespace {
+std::vector<double> neighborTermRef(const BiasedMf& model, const History& h);
+}  // namespace
+
 TEST_CASE("biased_mf: folding in a training user's history reproduces the trained user's predictions",
           "[models]") {
   // With fold_in_prior = 0 the fold-in solves exactly the user's part of the
@@ -333,14 +339,17 @@ TEST_CASE("biased_mf: folding in a training user's history reproduces the traine
   // implicit=true), against predictions that spread over several points.
   // Tolerance: mean 0.02, max 0.15.
   // With implicit=true the trained prediction adds q_i . z(u), z from the final
-  // y (each user's p_u last moved during their last visit, y also afterwards).
+  // y (each user's p_u last moved during their last visit, y also afterwards);
+  // with neighbors=6 it adds nb_u(i) from the final w, c (neighborTermRef: the
+  // training baseline residuals, so a fold-in that dropped bb_u would differ).
   const Planted data = plantedRatings(150, 100, 0.2, 3);
   const InteractionMatrix train(data.train, data.users, data.items);
   const bool implicit = GENERATE(false, true);
-  INFO("implicit " << implicit);
+  const int neighbors = GENERATE(0, 6);
+  INFO("implicit " << implicit << ", neighbors " << neighbors);
   BiasedMf model(OptionMap{{"factors", "4"}, {"epochs", "400"}, {"lr", "0.02"}, {"lr_decay", "0.995"},
                            {"reg", "0.05"}, {"reg_bias", "0.02"}, {"fold_in_prior", "0"},
-                           {"implicit", implicit ? "true" : "false"}, {"neighbors", "0"}});
+                           {"implicit", implicit ? "true" : "false"}, {"neighbors", std::to_string(neighbors)}});
   model.fit(train);
   double sumDiff = 0, maxDiff = 0;
   size_t count = 0;
@@ -349,8 +358,10 @@ TEST_CASE("biased_mf: folding in a training user's history reproduces the traine
     if (train.byUser().rowSize(u) == 0) continue;
     const auto s = scoresOf(model, train.history(u));
     if (implicit) BiasedMf::implicitSum(train.byUser().rowIndices(u), model.implicitFactors().data(), 4, z.data());
+    const std::vector<double> nb =
+        neighbors > 0 ? neighborTermRef(model, train.history(u)) : std::vector<double>(data.items, 0.0);
     for (Index i = 0; i < data.items; ++i) {
-      double trained = model.globalMean() + model.userBiases()[u] + model.itemBiases()[i];
+      double trained = model.globalMean() + model.userBiases()[u] + model.itemBiases()[i] + nb[i];
       for (int k = 0; k < 4; ++k)
         trained += (model.userFactors()[u * 4 + k] + z[k]) * model.itemFactors()[i * 4 + k];
       const double d = std::fabs(trained - s[i]);
@@ -902,6 +913,13 @@ TEST_CASE("biased_mf: with neighbours the fold-in is the exact ridge solve, and 
       REQUIRE(s[i] == Approx(expect).margin(1e-4));
       withTerm += std::fabs(nbr[i]) > 1e-4;
       const auto why = model.explain(hist, i, hist.size());
+      if (why.size() == 1u && why[0].source == -1) {
+        // No user term reaches the item (no values, implicit=false, none of the history in its list).
+        REQUIRE_FALSE(hist.hasValues());
+        REQUIRE(expect - model.globalMean() - model.itemBiases()[i] == 0.0);
+        REQUIRE(why[0].weight == model.globalMean() + model.itemBiases()[i]);
+        continue;
+      }
       REQUIRE(why.size() == hist.size());
       double sum = 0;
       for (const auto& c : why) sum += c.weight;
@@ -965,7 +983,14 @@ TEST_CASE("biased_mf: layout 3 round-trips; neighbors=0 still writes layout 2; a
   const auto& oldMf = dynamic_cast<const BiasedMf&>(*oldLoaded.model);
   REQUIRE(oldMf.neighborPtr().empty());
   REQUIRE(scoresOf(oldMf, h) == scoresOf(without, h));
-  REQUIRE(oldMf.explain(h, 3, 4).size() == without.explain(h, 3, 4).size());
+  for (Index i : {Index{0}, Index{3}, Index{7}}) {
+    const auto a = oldMf.explain(h, i, 4), b = without.explain(h, i, 4);
+    REQUIRE(a.size() == b.size());
+    for (size_t k = 0; k < a.size(); ++k) {
+      REQUIRE(a[k].source == b[k].source);
+      REQUIRE(a[k].weight == b[k].weight);
+    }
+  }
   // A corrupt layout-3 list (an item its own neighbour) is refused.
   const auto bad = writeModelFile(ModelFileHeader{"biased_mf", with.options(), {}}, [&](Writer& w) {
     w.i32(-3);
@@ -989,6 +1014,124 @@ TEST_CASE("biased_mf: layout 3 round-trips; neighbors=0 still writes layout 2; a
   REQUIRE_THROWS_WITH(BiasedMf(OptionMap{{"neighbor_shrink", "-1"}}), Catch::Contains("neighbor_shrink"));
   REQUIRE_THROWS_WITH(BiasedMf(OptionMap{{"lr_neighbor", "0"}}), Catch::Contains("lr_neighbor"));
   REQUIRE_THROWS_WITH(BiasedMf(OptionMap{{"reg_neighbor", "-0.5"}}), Catch::Contains("reg_neighbor"));
+}
+
+TEST_CASE("biased_mf: the neighbour phase reports progress regularly and honours a cancel", "[models]") {
+  // Fully observed 250 x 250: the lists take sum_u |items(u)|^2 ~ 250 * 200^2 = 10M
+  // inner steps, several 2^20-step report intervals.
+  const Planted data = plantedRatings(250, 250, 1.0, 8);
+  const InteractionMatrix train(data.train, data.users, data.items);
+  const OptionMap options{{"factors", "2"}, {"epochs", "2"}, {"neighbors", "5"}};
+  std::vector<std::pair<double, std::string>> reports;
+  Progress watch([&](double f, const std::string& stage) {
+    reports.emplace_back(f, stage);
+    return false;
+  });
+  BiasedMf model(options);
+  model.fit(train, watch);
+  size_t neighborReports = 0;
+  bool sgdSeen = false;
+  for (size_t r = 0; r < reports.size(); ++r) {
+    INFO("report " << r << ": " << reports[r].first << " " << reports[r].second);
+    if (r > 0) REQUIRE(reports[r].first >= reports[r - 1].first);
+    if (reports[r].second == "neighbors") {
+      REQUIRE_FALSE(sgdSeen);
+      ++neighborReports;
+    }
+    sgdSeen = sgdSeen || reports[r].second == "sgd";
+  }
+  REQUIRE(neighborReports >= 3);  // not only the one at the start of the phase
+  REQUIRE(reports.back().first == 1.0);
+
+  // A cancel asked for at the second "neighbors" report (inside the phase) stops the fit there.
+  int seen = 0;
+  bool sgdAfterCancel = false;
+  Progress cancelInside([&](double, const std::string& stage) {
+    if (stage == "sgd") sgdAfterCancel = true;
+    return stage == "neighbors" && ++seen == 2;
+  });
+  BiasedMf cancelled(options);
+  REQUIRE_THROWS_AS(cancelled.fit(train, cancelInside), Cancelled);
+  REQUIRE(seen == 2);
+  REQUIRE_FALSE(sgdAfterCancel);
+  REQUIRE_FALSE(cancelled.fitted());
+  // neighborLists itself honours a cancel.
+  std::vector<float> bi(250, 0.0f), bu(250, 0.0f);
+  std::vector<int32_t> ptr;
+  std::vector<Index> idx;
+  Progress cancelAtOnce([](double, const std::string&) { return true; });
+  REQUIRE_THROWS_AS(BiasedMf::neighborLists(train, 3.5f, bi, bu, 5, 100, ptr, idx, cancelAtOnce, 0, 1), Cancelled);
+}
+
+TEST_CASE("biased_mf: activeEntryCount counts each training row's rated list items (brute force)", "[models]") {
+  const Planted data = plantedRatings(40, 30, 0.4, 17);
+  const InteractionMatrix train(data.train, data.users, data.items);
+  const int k = GENERATE(1, 5, 100);
+  BiasedMf model(OptionMap{{"factors", "2"}, {"epochs", "1"}, {"neighbors", std::to_string(k)}});
+  model.fit(train);
+  const auto& ptr = model.neighborPtr();
+  const auto& idx = model.neighborItems();
+  std::set<std::pair<Index, Index>> rated;
+  for (size_t r = 0; r < data.train.size(); ++r) rated.emplace(data.train.users[r], data.train.items[r]);
+  int64_t expect = 0;
+  for (const auto& [u, i] : rated)
+    for (int32_t m = ptr[i]; m < ptr[i + 1]; ++m) expect += rated.count({u, idx[m]});
+  REQUIRE(expect > 0);
+  REQUIRE(BiasedMf::activeEntryCount(train, ptr, idx) == expect);
+}
+
+TEST_CASE("biased_mf: a diverging fit (too large a learning rate) fails with an error naming the rate", "[models]") {
+  // Ratings on a 0-15 scale (the planted table x 3): baseline residuals of a few points,
+  // so that one w, c step with lr_neighbor = 1 overshoots (lr (1 + mean d^2) > 2).
+  Planted data = plantedRatings(60, 40, 0.3, 11);
+  for (float& v : data.train.values) v *= 3.0f;
+  const InteractionMatrix train(data.train, data.users, data.items);
+  BiasedMf nb(OptionMap{{"factors", "4"}, {"epochs", "20"}, {"neighbors", "6"}, {"lr_neighbor", "1"}});
+  REQUIRE_THROWS_AS(nb.fit(train), InvalidArgument);
+  REQUIRE_THROWS_WITH(nb.fit(train), Catch::Contains("lr_neighbor") && Catch::Contains("epoch"));
+  REQUIRE_FALSE(nb.fitted());
+  const bool implicit = GENERATE(false, true);
+  INFO("implicit " << implicit);
+  BiasedMf big(OptionMap{{"factors", "4"}, {"epochs", "20"}, {"lr", "1"}, {"neighbors", "0"},
+                         {"implicit", implicit ? "true" : "false"}});
+  REQUIRE_THROWS_WITH(big.fit(train), Catch::Contains("lower lr") && Catch::Contains("epoch"));
+  REQUIRE_FALSE(big.fitted());
+  // The defaults' rates do not trip the check.
+  BiasedMf fine(OptionMap{{"factors", "4"}, {"epochs", "20"}, {"neighbors", "6"}});
+  fine.fit(train);
+  REQUIRE(fine.fitted());
+}
+
+TEST_CASE("biased_mf: explain with no user term reaching the item gives the one reason mu + b_i", "[models]") {
+  // implicit=false, no values: only the c part of the neighbour term can reach an item.
+  const Planted data = plantedRatings(60, 40, 0.3, 11);
+  const InteractionMatrix train(data.train, data.users, data.items);
+  BiasedMf model(OptionMap{{"factors", "4"}, {"epochs", "15"}, {"implicit", "false"}, {"neighbors", "6"},
+                           {"lr_neighbor", "0.05"}});
+  model.fit(train);
+  const std::vector<Index> items = {train.byUser().rowIndices(2)[0]};
+  const History h{items, {}, {}};
+  size_t outside = 0, inside = 0;
+  for (Index i = 0; i < data.items; ++i) {
+    bool listed = false;
+    for (int32_t m = model.neighborPtr()[i]; m < model.neighborPtr()[i + 1]; ++m)
+      listed = listed || model.neighborItems()[m] == items[0];
+    const auto why = model.explain(h, i, 5);
+    INFO("item " << i << (listed ? " lists" : " does not list") << " the history item");
+    if (!listed) {
+      REQUIRE(why.size() == 1u);
+      REQUIRE(why[0].source == -1);
+      REQUIRE(why[0].weight == model.globalMean() + model.itemBiases()[i]);
+      ++outside;
+    } else {
+      REQUIRE(why.size() == 1u);
+      REQUIRE(why[0].source == 0);
+      REQUIRE(why[0].weight != 0.0f);
+      ++inside;
+    }
+  }
+  REQUIRE(outside > 0u);
+  REQUIRE(inside > 0u);
 }
 
 TEST_CASE("mf models: non-finite values are refused with a clear error; edge histories are finite", "[models]") {
