@@ -207,11 +207,19 @@ void BiasedMf::fitImpl(const InteractionMatrix& train, Progress& progress) {
   Rng rng(seed_);
   std::vector<float> bu(static_cast<size_t>(nUsers), 0.0f), bi(static_cast<size_t>(nItems), 0.0f);
   std::vector<float> P(static_cast<size_t>(nUsers) * f), Q(static_cast<size_t>(nItems) * f), Y;
-  for (float& x : P) x = static_cast<float>(initStd_) * normal(rng);
-  for (float& x : Q) x = static_cast<float>(initStd_) * normal(rng);
+  // The draws take about 0.1 s in wasm on ml-latest-small and grow with the
+  // catalog, so they report (and honour a cancel) every kReportEvery draws.
+  auto drawNormal = [&](std::vector<float>& v) {
+    for (size_t k = 0; k < v.size(); ++k) {
+      if (k % kReportEvery == 0) progress.report(0.0, "init");
+      v[k] = static_cast<float>(initStd_) * normal(rng);
+    }
+  };
+  drawNormal(P);
+  drawNormal(Q);
   if (implicit_) {
     Y.resize(static_cast<size_t>(nItems) * f);
-    for (float& x : Y) x = static_cast<float>(initStd_) * normal(rng);
+    drawNormal(Y);
   }
 
   // The neighbourhood term: the baseline, the fixed lists, w = c = 0.

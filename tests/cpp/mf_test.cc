@@ -1063,6 +1063,23 @@ TEST_CASE("biased_mf: the neighbour phase reports progress regularly and honours
   REQUIRE_THROWS_AS(BiasedMf::neighborLists(train, 3.5f, bi, bu, 5, 100, ptr, idx, cancelAtOnce, 0, 1), Cancelled);
 }
 
+TEST_CASE("biased_mf: drawing the initial factors reports progress and honours a cancel", "[models]") {
+  // (250 users + 2 x 250 items) x 64 factors = 48,000 draws: several 2^14-draw report intervals.
+  const Planted data = plantedRatings(250, 250, 0.2, 8);
+  const InteractionMatrix train(data.train, data.users, data.items);
+  int inits = 0;
+  bool laterStage = false;
+  Progress cancelInside([&](double, const std::string& stage) {
+    if (stage != "init") laterStage = true;
+    return stage == "init" && ++inits == 2;
+  });
+  BiasedMf model(OptionMap{{"factors", "64"}, {"epochs", "1"}});
+  REQUIRE_THROWS_AS(model.fit(train, cancelInside), Cancelled);
+  REQUIRE(inits == 2);
+  REQUIRE_FALSE(laterStage);
+  REQUIRE_FALSE(model.fitted());
+}
+
 TEST_CASE("biased_mf: activeEntryCount counts each training row's rated list items (brute force)", "[models]") {
   const Planted data = plantedRatings(40, 30, 0.4, 17);
   const InteractionMatrix train(data.train, data.users, data.items);
