@@ -28,6 +28,7 @@
 #include "nn/training.h"
 
 #include "gradcheck.h"
+#include "gru_next_item.h"
 
 namespace {
 
@@ -505,85 +506,34 @@ namespace {
 const std::vector<Index> kCycle = {0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9};
 constexpr size_t kItems = 10;
 
+// The tiny task's network (gru_next_item.h): Embedding(10, 8) -> GRU(8, 24) -> Dense(24, 10).
 struct TinyModel {
-  nn::Embedding emb{kItems, 8};
-  nn::Gru gru{8, 24};
-  nn::Dense out;
-  std::unique_ptr<nn::Optimizer> opt;
-  bool sampled;
-  nn::NegativeSampler sampler;
-  Rng rng;
-  // Workspaces reused across steps.
-  Matrix x, h, scores, dScores, dH, dX;
-  nn::SparseRows embGrad, outGrad, outBiasGrad;
-  std::vector<Index> inputs, targets, candidates;
-  std::vector<int32_t> targetCol;
-
+  localrec::fixtures::GruNextItemNet net;
   size_t windows;  // windows per mini-batch (12: every offset; 6: every other, alternating)
   size_t steps = 0;
 
+  // sampledLoss: the batch's targets + 4 uniform negatives (sparse rows); else the full softmax.
   TinyModel(nn::OptimizerConfig config, bool sampledLoss, uint64_t seed, size_t windowsPerBatch = 12)
-      : out(24, kItems, true, sampledLoss ? nn::GradKind::kSparseRows : nn::GradKind::kDense),
-        opt(nn::makeOptimizer(config)),
-        sampled(sampledLoss),
-        sampler(std::vector<double>(kItems, 1.0), 0.0),
-        rng(seed),
-        windows(windowsPerBatch) {
-    emb.init(rng, 0.5f);
-    gru.init(rng);
-    out.init(rng);
-    embGrad.reset(kItems, 8, kItems);
-    outGrad.reset(kItems, 24, kItems);
-    outBiasGrad.reset(kItems, 1, kItems);
-  }
+      : net({.items = kItems, .embedding = 8, .hidden = 24, .negatives = sampledLoss ? size_t{4} : size_t{0},
+             .counts = std::vector<double>(kItems, 1.0), .sampleAlpha = 0.0, .embeddingScale = 0.5f,
+             .optimizer = config, .seed = seed, .rowsPerBatch = kCycle.size() * windowsPerBatch}),
+        windows(windowsPerBatch) {}
 
   // One mini-batch: windows of T = 12 steps from a zero state, one per start
   // offset (or every other offset, alternating between steps).
   float trainStep() {
     const size_t T = kCycle.size(), B = windows, stride = kCycle.size() / windows;
     const size_t phase = steps++ % stride;
-    inputs.resize(T * B);
-    targets.resize(T * B);
+    net.inputs.resize(T * B);
+    net.targets.resize(T * B);
     for (size_t t = 0; t < T; ++t) {
       for (size_t b = 0; b < B; ++b) {
         const size_t start = b * stride + phase;
-        inputs[t * B + b] = kCycle[(start + t) % T];
-        targets[t * B + b] = kCycle[(start + t + 1) % T];
+        net.inputs[t * B + b] = kCycle[(start + t) % T];
+        net.targets[t * B + b] = kCycle[(start + t + 1) % T];
       }
     }
-    emb.forward(inputs, x);
-    gru.forward(x, T, nullptr, {}, h);
-    float loss;
-    if (sampled) {
-      buildBatchCandidates(targets, sampler, 4, rng, candidates, targetCol);
-      out.forwardRows(h, candidates, scores);
-      loss = nn::softmaxCrossEntropy(scores, {targetCol, candidates}, dScores);
-    } else {
-      out.forward(h, scores);
-      targetCol.assign(targets.begin(), targets.end());
-      loss = nn::softmaxCrossEntropy(scores, {targetCol, {}}, dScores);
-    }
-    nn::requireFinite(loss, "tiny task loss");
-    for (nn::Parameter* p : {&gru.wInput, &gru.wHidden, &gru.bInput, &gru.bHidden}) p->zeroGrad();
-    if (sampled) {
-      outGrad.clear();
-      outBiasGrad.clear();
-      out.backwardRows(h, candidates, dScores, &dH, outGrad, outBiasGrad);
-      opt->stepRows(out.weight, outGrad);
-      opt->stepRows(out.bias, outBiasGrad);
-    } else {
-      out.weight.zeroGrad();
-      out.bias.zeroGrad();
-      out.backward(h, dScores, &dH);
-      opt->step(out.weight);
-      opt->step(out.bias);
-    }
-    gru.backward(dH, &dX, nullptr);
-    embGrad.clear();
-    emb.backward(inputs, dX, embGrad);
-    for (nn::Parameter* p : {&gru.wInput, &gru.wHidden, &gru.bInput, &gru.bHidden}) opt->step(*p);
-    opt->stepRows(emb.table, embGrad);
-    return loss;
+    return net.step(T);
   }
 
   // Streams 3 cycles through infer() from a zero state; counts correct argmax
@@ -594,9 +544,9 @@ struct TinyModel {
     size_t correct = 0;
     for (size_t t = 0; t < 3 * kCycle.size(); ++t) {
       const Index item = kCycle[t % kCycle.size()];
-      gatherRows(emb.table.value, std::span<const Index>(&item, 1), e);
-      gru.infer(e.data(), 1, state.data(), state.data(), scratch);
-      out.forward(state, s);
+      gatherRows(net.emb.table.value, std::span<const Index>(&item, 1), e);
+      net.gru.infer(e.data(), 1, state.data(), state.data(), scratch);
+      net.out.forward(state, s);
       const size_t best = static_cast<size_t>(std::max_element(s.data(), s.data() + kItems) - s.data());
       if (t > 0 && static_cast<Index>(best) == kCycle[(t + 1) % kCycle.size()]) ++correct;
     }
@@ -628,8 +578,9 @@ TEST_CASE("nn: a GRU learns the cycle with sampled softmax over shared negatives
 TEST_CASE("nn: training is deterministic for a seed", "[nn]") {
   TinyModel a({nn::OptimizerKind::kAdam, 0.02f}, true, 5, 6), b({nn::OptimizerKind::kAdam, 0.02f}, true, 5, 6);
   for (int step = 0; step < 5; ++step) CHECK(a.trainStep() == b.trainStep());
-  for (const auto& [p, q] : {std::pair{&a.gru.wHidden, &b.gru.wHidden}, std::pair{&a.out.weight, &b.out.weight},
-                             std::pair{&a.emb.table, &b.emb.table}}) {
+  for (const auto& [p, q] : {std::pair{&a.net.gru.wHidden, &b.net.gru.wHidden},
+                             std::pair{&a.net.out.weight, &b.net.out.weight},
+                             std::pair{&a.net.emb.table, &b.net.emb.table}}) {
     CHECK(std::equal(p->value.data(), p->value.data() + p->value.size(), q->value.data()));
   }
 }
