@@ -78,8 +78,10 @@ double Bpr::epochLearningRate(double lr, double lrFinal, int epochs, int epoch) 
 
 float Bpr::bprStep(float* p, float* qi, float* qj, float& bi, float& bj, int factors, float lr, float reg,
                    float regBias) {
-  float x = bi - bj;
-  for (int f = 0; f < factors; ++f) x += p[f] * (qi[f] - qj[f]);
+  // x_uij through the SIMD dot: a plain loop is one serial chain of adds (no
+  // reassociation without fast-math), the step's critical path.
+  const size_t n = static_cast<size_t>(factors);
+  const float x = (bi - bj) + (linalg::dot(p, qi, n) - linalg::dot(p, qj, n));
   const float g = sigmoidNeg(x);  // d ln sigma(x) / dx
   for (int f = 0; f < factors; ++f) {
     const float pf = p[f], qif = qi[f], qjf = qj[f];
