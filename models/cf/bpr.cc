@@ -14,12 +14,6 @@ namespace localrec {
 namespace {
 constexpr size_t kReportEvery = 1 << 14;
 
-float normal(Rng& rng) {
-  const double u1 = 1.0 - rng.uniform();
-  const double u2 = rng.uniform();
-  return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
-}
-
 // sigma(-x) = 1 / (1 + e^x), the weight of a BPR gradient; stable for large |x|.
 float sigmoidNeg(float x) {
   if (x >= 0) {
@@ -132,8 +126,8 @@ void Bpr::fitImpl(const InteractionMatrix& train, Progress& progress) {
   Rng rng(seed_);
   std::vector<float> P(static_cast<size_t>(nUsers) * f), Q(static_cast<size_t>(nItems) * f);
   std::vector<float> b(static_cast<size_t>(nItems), 0.0f);
-  for (float& x : P) x = static_cast<float>(initStd_) * normal(rng);
-  for (float& x : Q) x = static_cast<float>(initStd_) * normal(rng);
+  for (float& x : P) x = static_cast<float>(initStd_) * static_cast<float>(rng.normal());
+  for (float& x : Q) x = static_cast<float>(initStd_) * static_cast<float>(rng.normal());
 
   // The users a step can use: at least one item and at least one negative.
   std::vector<Index> active;

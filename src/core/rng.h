@@ -2,6 +2,7 @@
 // and in wasm (std:: distributions are not portable across standard libraries).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <utility>
 
@@ -53,6 +54,14 @@ class Rng {
 
   // Uniform in [lo, hi).
   float uniform(float lo, float hi) { return lo + static_cast<float>(uniform()) * (hi - lo); }
+
+  // Standard normal by Box-Muller (the cosine branch; two uniforms per draw,
+  // the first taken as 1 - u so the log never sees 0).
+  double normal() {
+    const double u1 = 1.0 - uniform();
+    const double u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
 
   // In-place Fisher-Yates shuffle.
   template <class It>
