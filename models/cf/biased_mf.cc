@@ -51,13 +51,6 @@ class WorkTicker {
 };
 
 constexpr int64_t kInt32Max = 2147483647;
-
-// A standard normal draw (Box-Muller on the portable Rng).
-float normal(Rng& rng) {
-  const double u1 = 1.0 - rng.uniform();  // (0, 1]
-  const double u2 = rng.uniform();
-  return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
-}
 }  // namespace
 
 const std::vector<OptionSpec>& BiasedMf::optionSpecs() {
@@ -212,7 +205,7 @@ void BiasedMf::fitImpl(const InteractionMatrix& train, Progress& progress) {
   auto drawNormal = [&](std::vector<float>& v) {
     for (size_t k = 0; k < v.size(); ++k) {
       if (k % kReportEvery == 0) progress.report(0.0, "init");
-      v[k] = static_cast<float>(initStd_) * normal(rng);
+      v[k] = static_cast<float>(initStd_) * static_cast<float>(rng.normal());
     }
   };
   drawNormal(P);
