@@ -64,6 +64,9 @@
 // 0.3-3 each moved it by about 0.001 or less; lr 0.007 or 0.02, init_std 0.01 or
 // 0.1 and reg_implicit 0.3 and above were worse. See docs/benchmarks.md for the
 // 5-fold test numbers.
+// Ranking by predicted rating is poor at top-N (0.32x popularity's Recall@20 on
+// ratio:0.8). Training on imputed missing ratings (Steck 2010) was prototyped and
+// not merged: no weight served both tasks (docs/benchmarks.md, "Can biased_mf rank?").
 //
 // Score(history): the user is the history. z = |n|^-1/2 sum_h y_{i_h} over its
 // n items (values or not) and every item's nb(i) (with bb_u from the history

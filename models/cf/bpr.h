@@ -68,7 +68,8 @@
 // 0.263-0.270 / 0.230-0.237 on this split, short of ials' NDCG.
 // Test protocol (ratio:0.8, k 20, wasm CLI, model seeds 42, 1, 2, 3, 4), measured
 // once after choosing: mean Recall@20 0.3479 (2.01x popularity's 0.1734), NDCG@20
-// 0.3394 (1.95x of 0.1738); fit ~10 s in wasm (80k rows).
+// 0.3394 (1.95x of 0.1738); fit ~10 s in wasm (80k rows). Since x_uij goes through
+// the SIMD dot (2026-11-28) the trajectories differ in the last bits: 0.3478 / 0.3394.
 #pragma once
 
 #include <vector>
