@@ -32,6 +32,7 @@ const buildRoot = path.resolve(repo, rootArg >= 0 && args[rootArg + 1] ? args[ro
 // Arguments some benches need, by bench name (the .cc file name without extension).
 const benchArgs = {
   data_bench: [path.join(repo, 'data/ml-latest-small/ratings.csv')],
+  cf_fit_bench: [path.join(repo, 'data/ml-latest-small/ratings.csv')],
   // The 10M-interaction iALS run and EASE over all 9,724 items take minutes per
   // build; run them by hand (see docs/benchmarks.md) rather than in every build here.
   ials_bench: [path.join(repo, 'data/ml-latest-small/ratings.csv'), '--skip-10m'],
@@ -61,8 +62,9 @@ function benchNames() {
 function peerScripts() {
   return fs
     .readdirSync(path.join(repo, 'bench'))
-    // (tfjs_setup.mjs is the TF.js peers' shared module, not a peer.)
-    .filter((f) => f.endsWith('.mjs') && !['run.mjs', 'accuracy.mjs', 'tfjs_setup.mjs'].includes(f))
+    // (tfjs_setup.mjs is the TF.js peers' shared module, accuracy.mjs and
+    // subsets.mjs are accuracy tools run by hand: none of them is a peer.)
+    .filter((f) => f.endsWith('.mjs') && !['run.mjs', 'accuracy.mjs', 'subsets.mjs', 'tfjs_setup.mjs'].includes(f))
     .sort();
 }
 
