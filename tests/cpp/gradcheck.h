@@ -54,6 +54,34 @@ inline double centralDifference(float* value, const std::function<double()>& los
   return (up - down) / (2.0 * kStep);
 }
 
+// For a hand-written SGD step: the central-difference gradient of loss() in
+// every *params[k], and the values before the step.
+struct StepReference {
+  std::vector<double> gradient, before;
+};
+inline StepReference stepReference(const std::vector<float*>& params, const std::function<double()>& loss) {
+  StepReference ref;
+  for (float* x : params) {
+    ref.gradient.push_back(centralDifference(x, loss));
+    ref.before.push_back(*x);
+  }
+  return ref;
+}
+
+// REQUIREs that a step taken with learning rate 1 moved every parameter by
+// minus its gradient (within `margin`); returns how many had a nonzero gradient,
+// so the caller can check that exactly the expected parameters take part.
+inline size_t requireStepIsMinusGradient(const std::vector<float*>& params, const StepReference& ref,
+                                         double margin) {
+  size_t touched = 0;
+  for (size_t k = 0; k < params.size(); ++k) {
+    INFO("parameter " << k);
+    REQUIRE(*params[k] - ref.before[k] == Approx(-ref.gradient[k]).margin(margin));
+    touched += ref.gradient[k] != 0.0 ? 1 : 0;
+  }
+  return touched;
+}
+
 // The largest |numeric - analytic| / (abs + rel |analytic|) over the components
 // (<= 1 passes), with central differences of loss() in values[k].
 inline double gradientError(float* values, size_t n, const std::vector<float>& analytic,
