@@ -67,5 +67,11 @@ test('the demo page trains in the tab and recommends from a pick', async (t) => 
   assert.match(await page.textContent('#history'), /Forrest Gump/);
   assert.equal(await page.locator('#recommendations li').count(), 10);
   assert.match(await page.textContent('#recommendations li:first-child'), /Shawshank Redemption/);
+  // Another model is trained when it is picked, then recommends.
+  assert.match(await page.textContent('#status'), /Trained popularity/);
+  await page.selectOption('#model', 'item_knn');
+  await page.waitForFunction(() => /Trained item_knn/.test(document.getElementById('status').textContent), null,
+    { timeout: 60000 });
+  assert.equal(await page.locator('#recommendations li').count(), 10);
   assert.deepEqual(foreign, []);
 });

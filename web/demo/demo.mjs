@@ -1,7 +1,8 @@
 // The demo page: a consumer of web/lib like any other. It fetches the embedded
 // MovieLens files from its own server (the page's choice; the library fetches
-// nothing), trains every model in the tab, and recommends from the visitor's
-// picks, which it keeps in localStorage on this device only.
+// nothing), trains each model in the tab when it is first picked, and
+// recommends from the visitor's picks, which it keeps in localStorage on this
+// device only.
 import { loadCore, recommendForHistory } from '../lib/index.mjs';
 
 const DATA = new URL('../../data/ml-latest-small/', import.meta.url);
@@ -66,13 +67,23 @@ async function main() {
   // Item texts (title + genres) for the content models (tfidf); unrated movies join the catalog.
   dataset.readMovies(moviesText, 'movies.csv');
   const all = core.Split.all(dataset);
+  const loadMs = performance.now() - t0;
+  // Each model is trained the first time it is picked (popularity, the first,
+  // at once): training all of them up front kept the tab busy for most of a minute.
   const models = new Map();
-  for (const info of core.listModels()) {
-    const model = core.Model.create(info.name, {});
-    model.fit(all);
-    models.set(info.name, model);
+  async function trained(name) {
+    if (!models.has(name)) {
+      $('status').textContent = `Training ${name} in this tab…`;
+      await new Promise((resolve) => setTimeout(resolve, 0));  // let the status paint first
+      const start = performance.now();
+      const model = core.Model.create(name, {});
+      model.fit(all);
+      models.set(name, model);
+      $('status').textContent = `Trained ${name} on ${dataset.numInteractions().toLocaleString()} ratings in ` +
+        `${(performance.now() - start).toFixed(0)} ms, in this tab (${core.simdPath()}); data loaded in ${loadMs.toFixed(0)} ms.`;
+    }
+    return models.get(name);
   }
-  const trainMs = performance.now() - t0;
 
   // A held-out check of the default model, so the visitor sees how good it is.
   const split = core.Split.make(dataset, 'leave-last-out', 42);
@@ -84,14 +95,11 @@ async function main() {
   $('evaluation').textContent = `Held-out check (leave-last-out, ${report.users} users): popularity HR@10 ` +
     `${report.metrics['hr@10'].toFixed(3)}, NDCG@10 ${report.metrics['ndcg@10'].toFixed(3)}.`;
 
-  $('status').textContent = `Trained ${models.size} model(s) on ${dataset.numInteractions().toLocaleString()} ratings ` +
-    `in ${trainMs.toFixed(0)} ms, in this tab (${core.simdPath()}).`;
-
   const select = $('model');
-  for (const name of models.keys()) select.append(new Option(name, name));
+  for (const info of core.listModels()) select.append(new Option(info.name, info.name));
   let history = loadHistory();
 
-  function render() {
+  async function render() {
     const historyList = $('history');
     historyList.replaceChildren(...history.map((id) => {
       const remove = document.createElement('button');
@@ -100,7 +108,7 @@ async function main() {
       remove.addEventListener('click', () => { history = history.filter((x) => x !== id); saveHistory(history); render(); });
       return li(movies.get(id)?.title ?? id, remove);
     }));
-    const model = models.get(select.value);
+    const model = await trained(select.value);
     const { items } = recommendForHistory(model, history, { k: 10 });
     $('recommendations').replaceChildren(...items.map(({ id, score }) => {
       const movie = movies.get(id);
@@ -121,9 +129,13 @@ async function main() {
     })));
   });
   $('clear').addEventListener('click', () => { history = []; localStorage.removeItem(STORAGE_KEY); render(); });
-  select.addEventListener('change', render);
+  select.addEventListener('change', async () => {
+    select.disabled = true;
+    await render();
+    select.disabled = false;
+  });
   for (const id of ['search', 'clear', 'model']) $(id).disabled = false;
-  render();
+  await render();
   window.demoReady = true;
 }
 
