@@ -1,5 +1,6 @@
 // The speed peer of the caser_train row of bench/conv_bench.cc: the same Caser
-// network and training step (models/seq/caser.h at its defaults) in
+// network and training step (models/seq/caser.h: its network defaults, one
+// target per window, random init, adagrad lr 0.05) in
 // TensorFlow.js 4.22 (`@tensorflow/tfjs` for the gradients and the optimizer,
 // `@tensorflow/tfjs-backend-wasm` with its single-thread SIMD binary).
 //
@@ -40,7 +41,7 @@
 //
 // Prints one JSON line with the keys conv_bench prints, so bench/run.mjs puts
 // the number in the row of the C++ figure ("row_impl"; `impl` names the column):
-//   {"bench":"caser_train","impl":"tfjs-wasm","row_impl":"localrec caser (defaults, 1 epoch)",
+//   {"bench":"caser_train","impl":"tfjs-wasm","row_impl":"localrec caser (1 epoch, T=1, random init, lr 0.05)",
 //    "items":3416,"L":5,"d":50,"events_per_s":..,"first_loss":..,"last_loss":..}
 // first_loss / last_loss: the mean loss of the first and of the last 20
 // mini-batches (it decreases: the model trains). If training fails on the
@@ -74,7 +75,7 @@ const LR = 0.05;
 const L2 = 1e-6;
 const PAD = N_ITEMS;
 const CPU_EVENTS = 3200;  // events measured when falling back to the cpu backend
-const ROW_IMPL = 'localrec caser (defaults, 1 epoch)';  // conv_bench's impl string
+const ROW_IMPL = 'localrec caser (1 epoch, T=1, random init, lr 0.05)';  // conv_bench's impl string
 
 const argv = process.argv.slice(2);
 const eArg = argv.indexOf('--events');

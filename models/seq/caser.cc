@@ -8,6 +8,7 @@
 #include "core/rng.h"
 #include "io/serialize.h"
 #include "linalg/kernels.h"
+#include "models/cf/ials.h"
 #include "nn/dropout.h"
 #include "nn/finite.h"
 #include "nn/loss.h"
@@ -18,6 +19,8 @@ namespace localrec {
 
 namespace {
 constexpr uint32_t kLayoutVersion = 1;
+// With init=ials, the inner iALS fit fills this part of the progress.
+constexpr double kIalsInitProgress = 0.1;
 
 // The shared training options (nn/training.h): this model's defaults and ranges.
 constexpr nn::TrainingOptionDefaults kTraining{
@@ -100,6 +103,9 @@ const std::vector<OptionSpec>& Caser::optionSpecs() {
           {"user_vector", "choice", "none", 0, 0, {"none", "mean"},
            "the paper's user embedding: none (sequence part only) or mean (folded in: the mean of a second item embedding table over the history's last max_history items)"},
           {"max_history", "int", "200", 2, 100000, {}, "training uses each user's last max_history events (and user_vector=mean averages over as many)"},
+          {"init", "choice", "random", 0, 0, {"random", "ials"},
+           "item embeddings (input and output) start random, or from the item factors of an iALS fit (factors = d) on the same data"},
+          {"targets", "int", "1", 1, 20, {}, "each training window predicts the next `targets` items (the paper's T), one example each"},
       },
       kTraining);
   return specs;
@@ -120,6 +126,8 @@ Caser::Caser(const OptionReader& reader)
       l2_(reader.getFloat("l2")),
       userVector_(reader.getChoice("user_vector") == "mean"),
       maxHistory_(reader.getInt("max_history")),
+      targets_(reader.getInt("targets")),
+      initIals_(reader.getChoice("init") == "ials"),
       training_(nn::readTrainingOptions(reader, kTraining)) {
   reader.finish();
   if (nH_ == 0 && nV_ == 0)
@@ -167,6 +175,18 @@ std::vector<nn::Parameter*> Caser::parameters() {
   return ps;
 }
 
+std::span<const float> Caser::inputEmbedding(Index item) const {
+  if (!fitted() || item < 0 || item >= numItems())
+    fail<InvalidArgument>("caser.inputEmbedding: item ", item, " outside the catalog [0, ", numItems(), ")");
+  return {embedding_.table.value.row(static_cast<size_t>(item)), static_cast<size_t>(dim_)};
+}
+
+std::span<const float> Caser::outputEmbedding(Index item) const {
+  if (!fitted() || item < 0 || item >= numItems())
+    fail<InvalidArgument>("caser.outputEmbedding: item ", item, " outside the catalog [0, ", numItems(), ")");
+  return {output_.weight.value.row(static_cast<size_t>(item)), output_.in()};
+}
+
 std::vector<Index> Caser::window(std::span<const Index> items) const {
   const size_t L = static_cast<size_t>(window_), keep = std::min(items.size(), L);
   std::vector<Index> ids(L - keep, paddingId());
@@ -187,12 +207,20 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
     const size_t keep = std::min(items.size(), static_cast<size_t>(maxHistory_));
     return items.subspan(items.size() - keep);
   };
-  std::vector<std::pair<Index, int32_t>> examples;
+  // With targets = T > 1 the window before t also predicts t+1 .. t+T-1 (one example each).
+  struct Example {
+    Index user;
+    int32_t end;     // the window is the events before position `end`
+    int32_t target;  // the position of the item to predict, end <= target < end + T
+  };
+  std::vector<Example> examples;
   std::vector<double> counts(static_cast<size_t>(nItems), 0.0);
   for (Index u = 0; u < train.numUsers(); ++u) {
     const auto seq = sequenceOf(u);
     for (Index i : seq) counts[static_cast<size_t>(i)] += 1.0;
-    for (size_t t = 1; t < seq.size(); ++t) examples.push_back({u, static_cast<int32_t>(t)});
+    for (size_t t = 1; t < seq.size(); ++t)
+      for (size_t j = t; j < std::min(seq.size(), t + static_cast<size_t>(targets_)); ++j)
+        examples.push_back({u, static_cast<int32_t>(t), static_cast<int32_t>(j)});
   }
   if (examples.empty())
     fail<InvalidArgument>("caser.fit: no user has 2 or more events; a sequence model needs pairs of events");
@@ -207,6 +235,20 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
   nn::initNormal(output_.weight.value, 1.0f / static_cast<float>(d), rng);
   output_.bias.value.setZero();
   if (userVector_) nn::initNormal(userEmbedding_.table.value, 1.0f / static_cast<float>(d), rng);
+  if (initIals_) {
+    Ials cf(OptionMap{{"factors", std::to_string(d)}, {"seed", std::to_string(training_.seed)}});
+    Progress inner([&](double fraction, const std::string&) {
+      progress.report(kIalsInitProgress * fraction, "ials init");
+      return false;
+    });
+    cf.fit(train, inner);
+    const std::vector<float>& q = cf.itemFactors();
+    for (Index i = 0; i < nItems; ++i) {
+      const float* row = q.data() + static_cast<size_t>(i) * d;
+      std::copy_n(row, d, embedding_.table.value.row(static_cast<size_t>(i)));
+      std::copy_n(row, d, output_.weight.value.row(static_cast<size_t>(i)));
+    }
+  }
 
   const nn::NegativeSampler sampler(counts, sampleAlpha_);
   auto optimizer = nn::makeOptimizer(training_.optimizerConfig());
@@ -245,13 +287,13 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
       targets.resize(n);
       histories.resize(n);
       for (size_t r = 0; r < n; ++r) {
-        const auto [u, t] = examples[start + r];
-        const auto seq = sequenceOf(u);
-        const size_t pos = static_cast<size_t>(t), have = std::min(pos, L);
+        const Example& e = examples[start + r];
+        const auto seq = sequenceOf(e.user);
+        const size_t pos = static_cast<size_t>(e.end), have = std::min(pos, L);
         Index* w = ids.data() + r * L;
         std::fill_n(w, L - have, pad);
         std::copy_n(seq.begin() + static_cast<std::ptrdiff_t>(pos - have), have, w + (L - have));
-        targets[r] = seq[pos];
+        targets[r] = seq[static_cast<size_t>(e.target)];
         histories[r] = seq.first(pos);
       }
 
@@ -342,7 +384,9 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
       if (userVector_) optimizer->stepRows(userEmbedding_.table, dUser);
     }
   };
-  nn::runEpochs({training_.epochs, static_cast<double>(examples.size())}, checkpoint, progress, runEpoch,
+  const double trainFrom = initIals_ ? kIalsInitProgress : 0.0;
+  nn::runEpochs({training_.epochs, static_cast<double>(examples.size()), trainFrom, 1.0 - trainFrom},
+                checkpoint, progress, runEpoch,
                 [&] { setFitted(nItems); });  // the last completed epoch's weights stay usable
   progress.report(1.0, "done");
 }

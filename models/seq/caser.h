@@ -29,7 +29,16 @@
 //
 // Training: each user's training rows in time order (their last max_history
 // events) give one example per position t >= 1: predict item t from the L
-// items before it (fewer, padded, near the start). Examples are shuffled each
+// items before it (fewer, padded, near the start). With targets = T > 1 the
+// same window also predicts items t+1 .. t+T-1 (the paper's T "skip" targets,
+// one example each; the loss is the paper's sum over the T targets).
+// Item embeddings start random (init=random: normal, sd 1/d) or, with
+// init=ials, from the item factors of an iALS fit on the same training data
+// (ials's defaults, factors = d, the same seed), copied into both the input
+// table E and the output embeddings W' (the first d columns with
+// user_vector=mean); the convolutions and the dense layer start random either
+// way. iALS learns item-item structure from every pair of items a user has,
+// which the next-item examples alone see far less often (docs/benchmarks.md). Examples are shuffled each
 // epoch (Rng(seed)) into mini-batches of batch_size. The candidates of a
 // mini-batch are its targets plus `negatives` items shared by the batch, drawn
 // with probability proportional to count^sample_alpha (nn::NegativeSampler);
@@ -69,6 +78,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "core/recommender.h"
@@ -98,6 +108,9 @@ class Caser : public Recommender {
 
   int windowLength() const { return window_; }
   int dimension() const { return dim_; }
+  // Item `item`'s input embedding (d floats) and output embedding (d, or 2d with user_vector=mean).
+  std::span<const float> inputEmbedding(Index item) const;
+  std::span<const float> outputEmbedding(Index item) const;
   // The padded window of a history: its last L items, front-padded with the padding id N.
   std::vector<Index> window(std::span<const Index> items) const;
 
@@ -131,6 +144,8 @@ class Caser : public Recommender {
   double l2_;
   bool userVector_;
   int maxHistory_;
+  int targets_;
+  bool initIals_;
   nn::TrainingOptions training_;  // optimizer, learning_rate, momentum, epochs, batch_size, seed
 
   size_t numItemsBuilt_ = 0;

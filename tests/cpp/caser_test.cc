@@ -12,6 +12,7 @@
 #include "io/serialize.h"
 #include "models/model_io.h"
 #include "models/registry.h"
+#include "models/cf/ials.h"
 #include "models/seq/caser.h"
 #include "model_contract.h"
 #include "nn/finite.h"
@@ -103,6 +104,68 @@ TEST_CASE("caser uses the window: the next item depends on the item two steps ba
   int right = 0;
   for (Index a = 0; a < 9; ++a) right += argmax(scoresOf(model, {a, 9})) == (a + 1) % 9;
   REQUIRE(right == 9);
+}
+
+TEST_CASE("caser with targets=2 also learns the item two steps ahead (the paper's skip targets)", "[models]") {
+  // Every user's sequence is a, x, b(a): a in 0..8, b(a) = 9 + a, and x one of
+  // 20 noise items 18..37 (each (a, x) pair once). With L = 1 the window [a]
+  // only ever precedes x when targets = 1, so b(a) cannot come first for [a];
+  // with targets = 2 the window [a] also predicts b(a), 20 times as often as any x.
+  Interactions rows;
+  for (Index u = 0; u < 180; ++u) {
+    const Index a = u % 9, x = 18 + (u * 7) % 20;
+    rows.push(u, a, 1.0f, Timestamp{10} * u);
+    rows.push(u, x, 1.0f, Timestamp{10} * u + 1);
+    rows.push(u, 9 + a, 1.0f, Timestamp{10} * u + 2);
+  }
+  const InteractionMatrix data(rows, 180, 38);
+  for (int targets : {1, 2}) {
+    INFO("targets " << targets);
+    OptionMap o = smallOptions();
+    o["L"] = "1";
+    o["loss"] = "cross-entropy";
+    o["targets"] = std::to_string(targets);
+    Caser model(o);
+    model.fit(data);
+    int skipFirst = 0;
+    for (Index a = 0; a < 9; ++a) skipFirst += argmax(scoresOf(model, {a})) == 9 + a;
+    REQUIRE(skipFirst == (targets == 2 ? 9 : 0));
+  }
+}
+
+TEST_CASE("caser with init=ials starts its item embeddings from the iALS item factors", "[models]") {
+  // A learning rate near zero leaves the starting point visible after one epoch
+  // (adagrad moves a weight by at most learning_rate per step).
+  OptionMap o = smallOptions();
+  o["init"] = "ials";
+  o["epochs"] = "1";
+  o["optimizer"] = "adagrad";
+  o["learning_rate"] = "1e-6";
+  o["l2"] = "0";
+  const InteractionMatrix data = cycleData();
+  Caser model(o);
+  model.fit(data);
+  Ials cf(OptionMap{{"factors", "16"}, {"seed", "42"}});
+  cf.fit(data);
+  for (Index i = 0; i < kCycle; ++i) {
+    const std::span<const float> in = model.inputEmbedding(i), out = model.outputEmbedding(i);
+    REQUIRE(in.size() == 16);
+    REQUIRE(out.size() == 16);
+    for (size_t k = 0; k < 16; ++k) {
+      const float q = cf.itemFactors()[static_cast<size_t>(i) * 16 + k];
+      REQUIRE(in[k] == Approx(q).margin(1e-4));
+      REQUIRE(out[k] == Approx(q).margin(1e-4));
+    }
+  }
+  // The default (init=random) does not start there.
+  o.erase("init");
+  Caser randomInit(o);
+  randomInit.fit(data);
+  double far = 0.0;
+  for (size_t k = 0; k < 16; ++k) far = std::max(far, std::abs(double(randomInit.inputEmbedding(0)[k]) - cf.itemFactors()[k]));
+  REQUIRE(far > 1e-2);
+  REQUIRE_THROWS_AS(model.inputEmbedding(kCycle), InvalidArgument);
+  REQUIRE_THROWS_AS(Caser(OptionMap{{"init", "bpr"}}), InvalidArgument);
 }
 
 TEST_CASE("caser with L larger than every history pads and still learns", "[models]") {
@@ -210,6 +273,7 @@ TEST_CASE("caser refuses bad options and data without pairs", "[models]") {
   REQUIRE_THROWS_WITH(Caser(OptionMap{{"L", "0"}}), Catch::Contains("L") && Catch::Contains("[1, 50]"));
   REQUIRE_THROWS_AS(Caser(OptionMap{{"dropout", "1"}}), InvalidArgument);
   REQUIRE_THROWS_AS(Caser(OptionMap{{"loss", "mse"}}), InvalidArgument);
+  REQUIRE_THROWS_WITH(Caser(OptionMap{{"targets", "0"}}), Catch::Contains("targets") && Catch::Contains("[1, 20]"));
   Interactions rows;
   rows.push(0, 0, 1.0f, 1);
   rows.push(1, 1, 1.0f, 2);
