@@ -24,7 +24,7 @@ constexpr double kIalsInitProgress = 0.1;
 
 // The shared training options (nn/training.h): this model's defaults and ranges.
 constexpr nn::TrainingOptionDefaults kTraining{
-    .optimizer = "adagrad", .learningRate = "0.05", .epochs = 3, .epochPasses = "the training examples",
+    .optimizer = "adagrad", .learningRate = "0.01", .epochs = 3, .epochPasses = "the training examples",
     .batchSize = 32, .maxBatchSize = 8192, .batchUnit = "examples (target positions)"};
 
 void readInto(Reader& in, const std::string& what, nn::Parameter& p) {
@@ -103,7 +103,7 @@ const std::vector<OptionSpec>& Caser::optionSpecs() {
           {"user_vector", "choice", "none", 0, 0, {"none", "mean"},
            "the paper's user embedding: none (sequence part only) or mean (folded in: the mean of a second item embedding table over the history's last max_history items)"},
           {"max_history", "int", "200", 2, 100000, {}, "training uses each user's last max_history events (and user_vector=mean averages over as many)"},
-          {"init", "choice", "random", 0, 0, {"random", "ials"},
+          {"init", "choice", "ials", 0, 0, {"ials", "random"},
            "item embeddings (input and output) start random, or from the item factors of an iALS fit (factors = d) on the same data"},
           {"targets", "int", "1", 1, 20, {}, "each training window predicts the next `targets` items (the paper's T), one example each"},
       },

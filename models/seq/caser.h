@@ -38,7 +38,10 @@
 // table E and the output embeddings W' (the first d columns with
 // user_vector=mean); the convolutions and the dense layer start random either
 // way. iALS learns item-item structure from every pair of items a user has,
-// which the next-item examples alone see far less often (docs/benchmarks.md). Examples are shuffled each
+// which the next-item examples alone see far less often (docs/benchmarks.md).
+// The start is only as good as those factors: where every user has nearly
+// every item they barely differ between items, and init=random learns a tiny
+// catalog (such as the unit tests' cycles) that init=ials does not. Examples are shuffled each
 // epoch (Rng(seed)) into mini-batches of batch_size. The candidates of a
 // mini-batch are its targets plus `negatives` items shared by the batch, drawn
 // with probability proportional to count^sample_alpha (nn::NegativeSampler);
