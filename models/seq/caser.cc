@@ -104,7 +104,9 @@ const std::vector<OptionSpec>& Caser::optionSpecs() {
            "the paper's user embedding: none (sequence part only) or mean (folded in: the mean of a second item embedding table over the history's last max_history items)"},
           {"max_history", "int", "200", 2, 100000, {}, "training uses each user's last max_history events (and user_vector=mean averages over as many)"},
           {"init", "choice", "ials", 0, 0, {"ials", "random"},
-           "item embeddings (input and output) start random, or from the item factors of an iALS fit (factors = d) on the same data"},
+           "item embeddings (input and output) start from the item factors of an iALS fit (factors = d) on the same data, or random (then raise learning_rate to about 0.05)"},
+          {"init_reg", "float", "10", 1e-6, 1e6, {}, "init=ials: the inner iALS fit's reg"},
+          {"init_iterations", "int", "30", 1, 1000, {}, "init=ials: the inner iALS fit's iterations"},
           {"targets", "int", "1", 1, 20, {}, "each training window predicts the next `targets` items (the paper's T), one example each"},
       },
       kTraining);
@@ -129,6 +131,9 @@ Caser::Caser(const OptionReader& reader)
       targets_(reader.getInt("targets")),
       initIals_(reader.getChoice("init") == "ials"),
       training_(nn::readTrainingOptions(reader, kTraining)) {
+  // Checked here, before any work; fit passes their texts on to the inner iALS.
+  reader.getFloat("init_reg");
+  reader.getInt("init_iterations");
   reader.finish();
   if (nH_ == 0 && nV_ == 0)
     fail<InvalidArgument>("caser: n_h and n_v are both 0; at least one kind of filter is needed (e.g. n_h=16, n_v=4)");
@@ -236,7 +241,11 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
   output_.bias.value.setZero();
   if (userVector_) nn::initNormal(userEmbedding_.table.value, 1.0f / static_cast<float>(d), rng);
   if (initIals_) {
-    Ials cf(OptionMap{{"factors", std::to_string(d)}, {"seed", std::to_string(training_.seed)}});
+    // The options' resolved texts, so the inner model gets exactly the values given.
+    Ials cf(OptionMap{{"factors", std::to_string(d)},
+                      {"reg", options().at("init_reg")},
+                      {"iterations", options().at("init_iterations")},
+                      {"seed", std::to_string(training_.seed)}});
     Progress inner([&](double fraction, const std::string&) {
       progress.report(kIalsInitProgress * fraction, "ials init");
       return false;

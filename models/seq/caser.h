@@ -34,7 +34,8 @@
 // one example each; the loss is the paper's sum over the T targets).
 // Item embeddings start random (init=random: normal, sd 1/d) or, with
 // init=ials, from the item factors of an iALS fit on the same training data
-// (ials's defaults, factors = d, the same seed), copied into both the input
+// (factors = d, reg init_reg, iterations init_iterations, the same seed,
+// ials's other defaults), copied into both the input
 // table E and the output embeddings W' (the first d columns with
 // user_vector=mean); the convolutions and the dense layer start random either
 // way. iALS learns item-item structure from every pair of items a user has,

@@ -148,7 +148,7 @@ TEST_CASE("caser with init=ials starts its item embeddings from the iALS item fa
   const InteractionMatrix data = cycleData();
   Caser model(o);
   model.fit(data);
-  Ials cf(OptionMap{{"factors", "16"}, {"seed", "42"}});
+  Ials cf(OptionMap{{"factors", "16"}, {"reg", "10"}, {"iterations", "30"}, {"seed", "42"}});
   cf.fit(data);
   for (Index i = 0; i < kCycle; ++i) {
     const std::span<const float> in = model.inputEmbedding(i), out = model.outputEmbedding(i);
@@ -169,6 +169,22 @@ TEST_CASE("caser with init=ials starts its item embeddings from the iALS item fa
   REQUIRE(far > 1e-2);
   REQUIRE_THROWS_AS(model.inputEmbedding(kCycle), InvalidArgument);
   REQUIRE_THROWS_AS(Caser(OptionMap{{"init", "bpr"}}), InvalidArgument);
+  REQUIRE_THROWS_WITH(Caser(OptionMap{{"init_reg", "0"}}), Catch::Contains("init_reg"));
+  REQUIRE_THROWS_WITH(Caser(OptionMap{{"init_iterations", "0"}}), Catch::Contains("init_iterations"));
+  // The inner fit follows init_reg and init_iterations.
+  o["init"] = "ials";
+  o["init_reg"] = "1";
+  o["init_iterations"] = "4";
+  Caser other(o);
+  other.fit(data);
+  Ials otherCf(OptionMap{{"factors", "16"}, {"reg", "1"}, {"iterations", "4"}, {"seed", "42"}});
+  otherCf.fit(data);
+  double fromDefault = 0.0;
+  for (size_t k = 0; k < 16; ++k) {
+    REQUIRE(other.inputEmbedding(0)[k] == Approx(otherCf.itemFactors()[k]).margin(1e-4));
+    fromDefault = std::max(fromDefault, std::abs(double(otherCf.itemFactors()[k]) - cf.itemFactors()[k]));
+  }
+  REQUIRE(fromDefault > 1e-3);
 }
 
 TEST_CASE("caser with L larger than every history pads and still learns", "[models]") {
