@@ -584,6 +584,7 @@ val evaluateModel(const JsModel& model, const JsSplit& split, const val& options
     if (hasField(options, "task")) eo.task = stringField(options, "task");
     if (hasField(options, "k")) eo.k = intField(options, "k");
     if (hasField(options, "sampledNegatives")) eo.sampledNegatives = intField(options, "sampledNegatives");
+    if (hasField(options, "recentItems")) eo.recentItems = intField(options, "recentItems");
     if (hasField(options, "seed")) {
       const double seed = numberField(options, "seed");
       if (!(seed >= 0 && seed <= 9007199254740991.0) || seed != static_cast<double>(static_cast<uint64_t>(seed)))

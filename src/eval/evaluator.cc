@@ -69,6 +69,8 @@ void validate(const Recommender& model, const InteractionMatrix& train, const In
   if (!rating && options.task != "ranking")
     fail<InvalidArgument>("evaluate: unknown task '", options.task, "'; valid tasks: ranking, rating");
   if (options.k <= 0) fail<InvalidArgument>("evaluate: k must be > 0, got ", options.k);
+  if (options.recentItems < 0)
+    fail<InvalidArgument>("evaluate: recentItems must be >= 0 (0 = the whole history), got ", options.recentItems);
   if (options.sampledNegatives < 0)
     fail<InvalidArgument>("evaluate: sampledNegatives must be >= 0 (0 = full ranking), got ",
                           options.sampledNegatives);
@@ -133,6 +135,15 @@ std::string unableReason(const Recommender& model, const InteractionMatrix& trai
 
 History historyOf(const InteractionMatrix& train, Index user) {
   return user < train.numUsers() ? train.history(user) : History{};
+}
+
+// What the model is asked to score: the last `recent` events of `history` (all when 0).
+History queryOf(const History& history, int recent) {
+  const size_t n = history.size();
+  if (recent <= 0 || static_cast<size_t>(recent) >= n) return history;
+  const size_t from = n - static_cast<size_t>(recent);
+  return {history.items.subspan(from), history.hasValues() ? history.values.subspan(from) : history.values,
+          history.times.empty() ? history.times : history.times.subspan(from)};
 }
 
 // Ranking: all buffers are sized once and reused across users.
@@ -207,7 +218,7 @@ class RankingRun {
       return;
     }
     ++report.users;
-    model_.score(history, scores_);
+    model_.score(queryOf(history, options_.recentItems), scores_);
 
     rankRelevant();
     const ListMetrics m = listMetrics(ranks_, options_.k, numCandidates_);
@@ -406,7 +417,7 @@ void evaluateRanking(const Recommender& model, const InteractionMatrix& train, c
 }
 
 void evaluateRating(const Recommender& model, const InteractionMatrix& train, const Interactions& test,
-                    const TestGroups& groups, Progress& progress, EvalReport& report) {
+                    const TestGroups& groups, int recentItems, Progress& progress, EvalReport& report) {
   const size_t numItems = static_cast<size_t>(train.numItems());
   std::vector<float> scores(numItems);
   std::vector<float> coldScores;  // every cold user has the same (empty) history: score it once
@@ -423,7 +434,7 @@ void evaluateRating(const Recommender& model, const InteractionMatrix& train, co
       }
       predicted = coldScores.data();
     } else {
-      model.score(history, scores);
+      model.score(queryOf(history, recentItems), scores);
     }
     ++report.users;
     for (size_t at = g.begin; at < g.end; ++at) {
@@ -454,7 +465,7 @@ EvalReport evaluate(const Recommender& model, const InteractionMatrix& train, co
   progress.checkCancelled();
   const TestGroups groups = groupByUser(test);
   if (options.task == "rating")
-    evaluateRating(model, train, test, groups, progress, report);
+    evaluateRating(model, train, test, groups, options.recentItems, progress, report);
   else
     evaluateRanking(model, train, test, options, groups, progress, report);
   progress.report(1.0, "done");

@@ -48,6 +48,10 @@ struct EvalOptions {
   int featureDim = 0;
   // The items to rank (distinct, in the catalog); empty = the whole catalog.
   std::vector<Index> candidates;
+  // > 0: the model scores only each user's last `recentItems` training events
+  // (a "what next" query); the seen-item filter still uses the whole history.
+  // 0 = the whole history.
+  int recentItems = 0;
 };
 
 struct EvalReport {

@@ -278,6 +278,35 @@ TEST_CASE("evaluate: every metric of the hand-made case", "[eval]") {
   CHECK(counted.scoreCalls == 3);
 }
 
+TEST_CASE("evaluate: recentItems scores the last events but filters the whole history", "[eval]") {
+  // u0 has items 0 then 2; the test item is 1. TableModel picks its scores by
+  // the queried history's first item: [0, 2] -> A, the last event [2] -> B.
+  Interactions rows;
+  rows.push(0, 0, 1, 1);
+  rows.push(0, 2, 1, 2);
+  const InteractionMatrix train(rows, 1, 4);
+  Interactions test;
+  test.push(0, 1, 7, 9);
+  // A: item 1 (1) below item 3 (5) -> rank 2. B: item 0 tops it (9) but is seen,
+  // so among {1, 3} item 1 (7) comes first.
+  TableModel model(4, {{0, {9, 1, 8, 5}}, {2, {9, 7, 0, 2}}}, {0, 0, 0, 0}, true);
+  EvalOptions options;
+  options.k = 1;
+  CHECK(evaluate(model, train, test, options).metrics.at("hr@1") == 0.0);
+  options.recentItems = 1;
+  CHECK(evaluate(model, train, test, options).metrics.at("hr@1") == 1.0);
+  options.recentItems = 5;  // longer than the history: the whole history
+  CHECK(evaluate(model, train, test, options).metrics.at("hr@1") == 0.0);
+  // Rating: the prediction for item 1 is A's 1 (error 6) or B's 7 (error 0).
+  options.task = "rating";
+  options.recentItems = 0;
+  CHECK(evaluate(model, train, test, options).metrics.at("rmse") == Approx(6.0));
+  options.recentItems = 1;
+  CHECK(evaluate(model, train, test, options).metrics.at("rmse") == Approx(0.0).margin(1e-12));
+  options.recentItems = -1;
+  REQUIRE_THROWS_WITH(evaluate(model, train, test, options), Catch::Contains("recentItems"));
+}
+
 TEST_CASE("evaluate: a user whose test items are all in the history is skipped", "[eval]") {
   Tiny t;
   TableModel model = Tiny::model();

@@ -15,7 +15,7 @@ usage:
   localrec evaluate --data FILE [--format auto|movielens|ml100k|ml1m|csv]
                     --split leave-last-out|temporal:0.8|ratio:0.8|kfold:5[:FOLD]|cold-items:0.1
                     --model NAME [--set key=value ...] [--k 10] [--task ranking|rating]
-                    [--seed N] [--sampled-negatives N] [--json]
+                    [--seed N] [--sampled-negatives N] [--recent N] [--json]
                     [--items movies.csv] [--tags tags.csv] [--no-items]
   localrec evaluate --train FILE --test FILE --model NAME [...]   (a split made elsewhere)
   localrec recommend --data FILE --model NAME --history ITEM,ITEM,... [--k 10] [--json]
@@ -24,6 +24,8 @@ usage:
 
 Ranking evaluation is full ranking with the history's items excluded; ties rank
 the target after every other item with the same score. See docs/metrics.md.
+--recent N asks each model with only the user's last N training events (a
+"what next" query); the seen-item filter still uses the whole history.
 
 Item texts (for content models such as tfidf): MovieLens movies.csv and tags.csv
 are read from the data file's directory when present (or from --items/--tags;
@@ -45,6 +47,7 @@ const OPTIONS = {
   task: { type: 'string', default: 'ranking' },
   seed: { type: 'string', default: '42' },
   'sampled-negatives': { type: 'string', default: '0' },
+  recent: { type: 'string', default: '0' },
   history: { type: 'string' },
   items: { type: 'string' },
   tags: { type: 'string' },
@@ -164,6 +167,7 @@ function runEvaluation(core, args, split, modelName, modelOptions, evalOptions, 
       model: modelName,
       params: model.options(),
       task: report.task,
+      ...(evalOptions.recentItems > 0 ? { recent_items: evalOptions.recentItems } : {}),
       ...(report.unable ? { unable: report.unable } : {}),
       metrics: report.metrics,
       users: report.users,
@@ -191,6 +195,7 @@ function evalOptionsFrom(args) {
     k: positiveInt(args.k, 'k'),
     seed: nonNegativeInt(args.seed, 'seed'),
     sampledNegatives: nonNegativeInt(args['sampled-negatives'], 'sampled-negatives'),
+    recentItems: nonNegativeInt(args.recent, 'recent'),
   };
 }
 

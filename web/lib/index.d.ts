@@ -195,6 +195,8 @@ export interface EvaluateOptions {
   k?: number;
   /** 0 (default) = full ranking; N = rank each target against N sampled negatives. */
   sampledNegatives?: number;
+  /** N > 0: the model scores only each user's last N training events (a "what next" query); the seen-item filter still uses the whole history. 0 (default) = the whole history. */
+  recentItems?: number;
   seed?: number;
   /** numItems x featureDim row-major features for intra-list diversity. */
   itemFeatures?: Float32Array;
