@@ -8,7 +8,7 @@
 #include "core/rng.h"
 #include "io/serialize.h"
 #include "linalg/kernels.h"
-#include "models/cf/ials.h"
+#include "models/seq/ials_start.h"
 #include "nn/dropout.h"
 #include "nn/finite.h"
 #include "nn/loss.h"
@@ -89,7 +89,7 @@ float sharedNegativeBce(const nn::Matrix& scores, std::span<const Index> candida
 
 const std::vector<OptionSpec>& Caser::optionSpecs() {
   static const std::vector<OptionSpec> specs = nn::withTrainingOptions(
-      {
+      seq::withIalsStartOptions({
           {"L", "int", "5", 1, 50, {}, "the last L items of a history are convolved (horizontal filters of heights 1..L)"},
           {"d", "int", "50", 1, 1024, {}, "item embedding size (also the dense layer and the output item embeddings)"},
           {"n_h", "int", "16", 0, 1024, {}, "horizontal filters per height (0: none; n_h and n_v cannot both be 0)"},
@@ -103,12 +103,8 @@ const std::vector<OptionSpec>& Caser::optionSpecs() {
           {"user_vector", "choice", "none", 0, 0, {"none", "mean"},
            "the paper's user embedding: none (sequence part only) or mean (folded in: the mean of a second item embedding table over the history's last max_history items)"},
           {"max_history", "int", "200", 2, 100000, {}, "training uses each user's last max_history events (and user_vector=mean averages over as many)"},
-          {"init", "choice", "ials", 0, 0, {"ials", "random"},
-           "item embeddings (input and output) start from the item factors of an iALS fit (factors = d) on the same data, or random (then raise learning_rate to about 0.05)"},
-          {"init_reg", "float", "10", 1e-6, 1e6, {}, "init=ials: the inner iALS fit's reg"},
-          {"init_iterations", "int", "30", 1, 1000, {}, "init=ials: the inner iALS fit's iterations"},
           {"targets", "int", "1", 1, 20, {}, "each training window predicts the next `targets` items (the paper's T), one example each"},
-      },
+      }, "ials"),
       kTraining);
   return specs;
 }
@@ -129,11 +125,8 @@ Caser::Caser(const OptionReader& reader)
       userVector_(reader.getChoice("user_vector") == "mean"),
       maxHistory_(reader.getInt("max_history")),
       targets_(reader.getInt("targets")),
-      initIals_(reader.getChoice("init") == "ials"),
+      ialsStart_(seq::readIalsStart(reader, options())),
       training_(nn::readTrainingOptions(reader, kTraining)) {
-  // Checked here, before any work; fit passes their texts on to the inner iALS.
-  reader.getFloat("init_reg");
-  reader.getInt("init_iterations");
   reader.finish();
   if (nH_ == 0 && nV_ == 0)
     fail<InvalidArgument>("caser: n_h and n_v are both 0; at least one kind of filter is needed (e.g. n_h=16, n_v=4)");
@@ -240,24 +233,9 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
   nn::initNormal(output_.weight.value, 1.0f / static_cast<float>(d), rng);
   output_.bias.value.setZero();
   if (userVector_) nn::initNormal(userEmbedding_.table.value, 1.0f / static_cast<float>(d), rng);
-  if (initIals_) {
-    // The options' resolved texts, so the inner model gets exactly the values given.
-    Ials cf(OptionMap{{"factors", std::to_string(d)},
-                      {"reg", options().at("init_reg")},
-                      {"iterations", options().at("init_iterations")},
-                      {"seed", std::to_string(training_.seed)}});
-    Progress inner([&](double fraction, const std::string&) {
-      progress.report(kIalsInitProgress * fraction, "ials init");
-      return false;
-    });
-    cf.fit(train, inner);
-    const std::vector<float>& q = cf.itemFactors();
-    for (Index i = 0; i < nItems; ++i) {
-      const float* row = q.data() + static_cast<size_t>(i) * d;
-      std::copy_n(row, d, embedding_.table.value.row(static_cast<size_t>(i)));
-      std::copy_n(row, d, output_.weight.value.row(static_cast<size_t>(i)));
-    }
-  }
+  seq::startFromIals(ialsStart_, train, d, training_.seed, {&embedding_.table.value, &output_.weight.value}, progress,
+                     0.0, kIalsInitProgress);
+
 
   const nn::NegativeSampler sampler(counts, sampleAlpha_);
   auto optimizer = nn::makeOptimizer(training_.optimizerConfig());
@@ -393,7 +371,7 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
       if (userVector_) optimizer->stepRows(userEmbedding_.table, dUser);
     }
   };
-  const double trainFrom = initIals_ ? kIalsInitProgress : 0.0;
+  const double trainFrom = ialsStart_.enabled ? kIalsInitProgress : 0.0;
   nn::runEpochs({training_.epochs, static_cast<double>(examples.size()), trainFrom, 1.0 - trainFrom},
                 checkpoint, progress, runEpoch,
                 [&] { setFitted(nItems); });  // the last completed epoch's weights stay usable

@@ -32,17 +32,14 @@
 // items before it (fewer, padded, near the start). With targets = T > 1 the
 // same window also predicts items t+1 .. t+T-1 (the paper's T "skip" targets,
 // one example each; the loss is the paper's sum over the T targets).
-// Item embeddings start random (init=random: normal, sd 1/d) or, with
-// init=ials, from the item factors of an iALS fit on the same training data
-// (factors = d, reg init_reg, iterations init_iterations, the same seed,
-// ials's other defaults), copied into both the input
-// table E and the output embeddings W' (the first d columns with
-// user_vector=mean); the convolutions and the dense layer start random either
-// way. iALS learns item-item structure from every pair of items a user has,
-// which the next-item examples alone see far less often (docs/benchmarks.md).
-// The start is only as good as those factors: where every user has nearly
-// every item they barely differ between items, and init=random learns a tiny
-// catalog (such as the unit tests' cycles) that init=ials does not. Examples are shuffled each
+// Item embeddings start from iALS (init=ials, the default: the item factors of
+// an iALS fit on the same training data, factors = d, reg init_reg, iterations
+// init_iterations, the same seed; see ials_start.h), copied into both the
+// input table E and the output embeddings W' (the first d columns with
+// user_vector=mean), or random (init=random: normal, sd 1/d; it wants a higher
+// learning_rate, about 0.05). The convolutions and the dense layer start random
+// either way. On a tiny catalog that every user has nearly all of (the unit
+// tests' cycles) init=random learns what init=ials does not. Examples are shuffled each
 // epoch (Rng(seed)) into mini-batches of batch_size. The candidates of a
 // mini-batch are its targets plus `negatives` items shared by the batch, drawn
 // with probability proportional to count^sample_alpha (nn::NegativeSampler);
@@ -86,6 +83,7 @@
 #include <vector>
 
 #include "core/recommender.h"
+#include "models/seq/ials_start.h"
 #include "nn/conv1d.h"
 #include "nn/dense.h"
 #include "nn/embedding.h"
@@ -149,7 +147,7 @@ class Caser : public Recommender {
   bool userVector_;
   int maxHistory_;
   int targets_;
-  bool initIals_;
+  seq::IalsStart ialsStart_;  // init, init_reg, init_iterations
   nn::TrainingOptions training_;  // optimizer, learning_rate, momentum, epochs, batch_size, seed
 
   size_t numItemsBuilt_ = 0;

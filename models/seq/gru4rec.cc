@@ -18,10 +18,12 @@ namespace localrec {
 
 namespace {
 constexpr uint32_t kLayoutVersion = 2;  // 1: before `layers` (one layer, no layers field)
+// With init=ials, the inner iALS fit(s) fill this part of the progress.
+constexpr double kIalsInitProgress = 0.1;
 
 // The shared training options (nn/training.h): this model's defaults and ranges.
 constexpr nn::TrainingOptionDefaults kTraining{
-    .optimizer = "adagrad", .learningRate = "0.1", .epochs = 3, .epochPasses = "the training events",
+    .optimizer = "adagrad", .learningRate = "0.05", .epochs = 3, .epochPasses = "the training events",
     .batchSize = 64, .maxBatchSize = 4096, .batchUnit = "session-parallel rows"};
 
 // The last `maxHistory` items (all of them when shorter).
@@ -71,7 +73,7 @@ class GruSession : public Session {
 
 const std::vector<OptionSpec>& Gru4Rec::optionSpecs() {
   static const std::vector<OptionSpec> specs = nn::withTrainingOptions(
-      {
+      seq::withIalsStartOptions({
           {"hidden", "int", "100", 1, 2048, {}, "GRU hidden units (also the width of the output item embeddings)"},
           {"layers", "int", "1", 1, 4, {}, "stacked GRU layers (each of width hidden)"},
           {"embedding", "int", "0", 0, 2048, {}, "input item embedding size; 0 = the same as hidden"},
@@ -84,7 +86,7 @@ const std::vector<OptionSpec>& Gru4Rec::optionSpecs() {
           {"sample_alpha", "float", "0.5", 0, 4, {}, "negatives drawn with probability proportional to count^alpha"},
           {"max_history", "int", "200", 1, 100000,
            {}, "only the last max_history events of a history are used, in training and scoring"},
-      },
+      }, "ials"),
       kTraining);
   return specs;
 }
@@ -103,9 +105,22 @@ Gru4Rec::Gru4Rec(const OptionReader& reader)
       nSample_(reader.getInt("n_sample")),
       sampleAlpha_(reader.getFloat("sample_alpha")),
       maxHistory_(reader.getInt("max_history")),
+      ialsStart_(seq::readIalsStart(reader, options())),
       training_(nn::readTrainingOptions(reader, kTraining)) {
   reader.finish();
   if (embedding_ == 0) embedding_ = hidden_;
+}
+
+std::span<const float> Gru4Rec::inputEmbedding(Index item) const {
+  if (!fitted() || item < 0 || item >= numItems())
+    fail<InvalidArgument>("gru4rec.inputEmbedding: item ", item, " outside the catalog [0, ", numItems(), ")");
+  return {input_.table.value.row(static_cast<size_t>(item)), static_cast<size_t>(embedding_)};
+}
+
+std::span<const float> Gru4Rec::outputEmbedding(Index item) const {
+  if (!fitted() || item < 0 || item >= numItems())
+    fail<InvalidArgument>("gru4rec.outputEmbedding: item ", item, " outside the catalog [0, ", numItems(), ")");
+  return {output_.weight.value.row(static_cast<size_t>(item)), static_cast<size_t>(hidden_)};
 }
 
 void Gru4Rec::buildNetwork(Index numItems) {
@@ -147,6 +162,16 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
   input_.init(rng, initA);
   for (auto& gru : grus_) gru.init(rng);
   output_.init(rng);
+  // Item tables from iALS (init=ials): one fit when they are as wide (the default).
+  const double trainFrom = ialsStart_.enabled ? kIalsInitProgress : 0.0;
+  if (E == H) {
+    seq::startFromIals(ialsStart_, train, E, training_.seed, {&input_.table.value, &output_.weight.value}, progress,
+                       0.0, trainFrom);
+  } else {
+    seq::startFromIals(ialsStart_, train, E, training_.seed, {&input_.table.value}, progress, 0.0, trainFrom / 2);
+    seq::startFromIals(ialsStart_, train, H, training_.seed, {&output_.weight.value}, progress, trainFrom / 2,
+                       trainFrom / 2);
+  }
 
   const nn::NegativeSampler sampler(counts, sampleAlpha_);
   auto optimizer = nn::makeOptimizer(training_.optimizerConfig());
@@ -256,7 +281,8 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
       for (auto& s : state) s.resize(active, H);
     }
   };
-  nn::runEpochs({training_.epochs, static_cast<double>(totalSteps)}, checkpoint, progress, runEpoch,
+  nn::runEpochs({training_.epochs, static_cast<double>(totalSteps), trainFrom, 1.0 - trainFrom}, checkpoint, progress,
+                runEpoch,
                 [&] { setFitted(nItems); });  // the last completed epoch's weights stay usable
   progress.report(1.0, "done");
 }

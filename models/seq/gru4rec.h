@@ -22,6 +22,12 @@
 // (softmax over the candidates) or bpr-max (with score regularization
 // bpr_max_reg). The embedding and the output rows are updated only where
 // touched (sparse rows); optimizer adagrad, adam or sgd with momentum.
+// The item tables start from iALS item factors (init=ials, the default: the
+// embedding table from a fit with E factors, the output embeddings W from one
+// with H, one fit when E = H; reg init_reg, iterations init_iterations, the
+// same seed; see ials_start.h), or random (init=random: the embedding uniform
+// in +-sqrt(6 / (N + E)), W as nn::Dense initializes it; a higher
+// learning_rate, such as 0.1, suits it). The GRU weights start random either way.
 //
 // Non-finite values: the loss and every gradient are checked each step. A NaN
 // or infinity stops training with NonFiniteError (code NON_FINITE) naming the
@@ -51,9 +57,11 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "core/recommender.h"
+#include "models/seq/ials_start.h"
 #include "nn/dense.h"
 #include "nn/embedding.h"
 #include "nn/gru.h"
@@ -71,6 +79,9 @@ class Gru4Rec : public Recommender {
   // One GRU step per push (see above).
   std::unique_ptr<Session> openSessionImpl() const override;
 
+  // Item `item`'s input embedding (embedding floats) and output embedding (hidden floats).
+  std::span<const float> inputEmbedding(Index item) const;
+  std::span<const float> outputEmbedding(Index item) const;
   int hiddenSize() const { return hidden_; }
   int numLayers() const { return layers_; }
   // Floats of recurrent state: layers x hidden (layer-major).
@@ -106,6 +117,7 @@ class Gru4Rec : public Recommender {
   int nSample_;
   double sampleAlpha_;
   int maxHistory_;
+  seq::IalsStart ialsStart_;  // init, init_reg, init_iterations
   nn::TrainingOptions training_;  // optimizer, learning_rate, momentum, epochs, batch_size, seed
 
   nn::Embedding input_;

@@ -9,6 +9,7 @@
 #include "core/progress.h"
 #include "data/csr.h"
 #include "models/registry.h"
+#include "models/cf/ials.h"
 #include "models/seq/gru4rec.h"
 #include "model_contract.h"
 #include "nn/finite.h"
@@ -20,8 +21,10 @@ using namespace localrec::test;
 
 namespace {
 
+// init=random: these tiny tasks test the network (see ials_start.h).
 OptionMap smallOptions() {
-  return {{"hidden", "16"}, {"epochs", "30"}, {"n_sample", "4"}, {"batch_size", "8"}, {"learning_rate", "0.1"}};
+  return {{"init", "random"}, {"hidden", "16"}, {"epochs", "30"}, {"n_sample", "4"}, {"batch_size", "8"},
+          {"learning_rate", "0.1"}};
 }
 
 void requireClose(const std::vector<float>& a, const std::vector<float>& b) {
@@ -44,6 +47,48 @@ TEST_CASE("gru4rec learns a deterministic cycle of items", "[models]") {
     model.score(History{three, {}, {}}, scores);
     REQUIRE(argmax(scores) == (start + 1) % kCycle);
   }
+}
+
+TEST_CASE("gru4rec with init=ials starts both item tables from iALS item factors", "[models]") {
+  // A learning rate near zero leaves the start visible after one epoch.
+  const InteractionMatrix data = cycleData();
+  auto ialsFactors = [&](int factors) {
+    Ials cf(OptionMap{{"factors", std::to_string(factors)}, {"reg", "10"}, {"iterations", "30"}, {"seed", "42"}});
+    cf.fit(data);
+    return cf.itemFactors();
+  };
+  auto requireStart = [&](std::span<const float> row, const std::vector<float>& factors, Index item) {
+    for (size_t k = 0; k < row.size(); ++k)
+      REQUIRE(row[k] == Approx(factors[static_cast<size_t>(item) * row.size() + k]).margin(1e-4));
+  };
+  OptionMap o = smallOptions();
+  o["init"] = "ials";
+  o["epochs"] = "1";
+  o["optimizer"] = "adagrad";
+  o["learning_rate"] = "1e-6";
+  for (const char* embedding : {"0", "8"}) {  // 0: as wide as hidden (one fit), 8: two fits
+    INFO("embedding " << embedding);
+    o["embedding"] = embedding;
+    Gru4Rec model(o);
+    model.fit(data);
+    const std::vector<float> in = ialsFactors(std::string(embedding) == "0" ? 16 : 8), out = ialsFactors(16);
+    for (Index i = 0; i < kCycle; ++i) {
+      REQUIRE(model.inputEmbedding(i).size() == (std::string(embedding) == "0" ? 16u : 8u));
+      REQUIRE(model.outputEmbedding(i).size() == 16u);
+      requireStart(model.inputEmbedding(i), in, i);
+      requireStart(model.outputEmbedding(i), out, i);
+    }
+  }
+  o["init"] = "random";
+  o["embedding"] = "0";
+  Gru4Rec randomInit(o);
+  randomInit.fit(data);
+  const std::vector<float> out = ialsFactors(16);
+  double far = 0.0;
+  for (size_t k = 0; k < 16; ++k) far = std::max(far, std::abs(double(randomInit.outputEmbedding(0)[k]) - out[k]));
+  REQUIRE(far > 1e-2);
+  REQUIRE_THROWS_AS(randomInit.inputEmbedding(kCycle), InvalidArgument);
+  REQUIRE_THROWS_WITH(Gru4Rec(OptionMap{{"init_iterations", "0"}}), Catch::Contains("init_iterations"));
 }
 
 TEST_CASE("gru4rec: both losses and all optimizers train", "[models]") {
