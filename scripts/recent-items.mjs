@@ -5,9 +5,8 @@
 // to choose anything on test rows:
 //   node scripts/recent-items.mjs --train DIR/train.csv --test DIR/valid.csv
 //        [--models ease,ials,item_knn,user_knn,popularity] [--last 1,2,3,5,10,20,50,all] [--k 10]
-// The protocol is the CLI's full ranking: the test row's item is ranked among all
-// items, the user's whole training history is excluded (also the part cut off),
-// and an item tied with the target ranks before it.
+// Each cell is the evaluator with `recentItems: n` (the CLI's `--recent n`): full
+// ranking, the user's whole training history excluded (also the part cut off).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -39,18 +38,6 @@ const core = await loadCore(process.env.LOCALREC_MODULE_URL ? { moduleUrl: proce
 const data = core.Dataset.fromText(readFileSync(args.train, 'utf8'), args.train, 'auto');
 const firstTestRow = data.appendText(readFileSync(args.test, 'utf8'), args.test, 'auto');
 const split = core.Split.byRows(data, firstTestRow);
-const users = split.testUsers();
-const targets = split.testItems();
-const histories = Array.from(users, (u) => split.history(u));
-
-// The rank of `target` (0 = first) among the items not in `history`.
-function rankOf(scores, history, target) {
-  for (const item of history) scores[item] = -Infinity;
-  const targetScore = scores[target];
-  let rank = 0;
-  for (let i = 0; i < scores.length; i++) if (i !== target && scores[i] >= targetScore) rank++;
-  return rank;
-}
 
 const header = ['model', ...lasts.map((n) => (n === Infinity ? 'all' : `last ${n}`))];
 console.log(`| ${header.join(' | ')} |`);
@@ -59,17 +46,8 @@ for (const name of args.models.split(',')) {
   const model = core.Model.create(name, {});
   model.fit(split);
   const cells = lasts.map((n) => {
-    let ndcg = 0;
-    let hits = 0;
-    for (let t = 0; t < users.length; t++) {
-      const history = histories[t];
-      const rank = rankOf(model.score(history.slice(Math.max(0, history.length - n))), history, targets[t]);
-      if (rank < k) {
-        hits++;
-        ndcg += 1 / Math.log2(rank + 2);
-      }
-    }
-    return `${(ndcg / users.length).toFixed(4)} (HR ${(hits / users.length).toFixed(4)})`;
+    const { metrics } = core.evaluate(model, split, { k, recentItems: n === Infinity ? 0 : n });
+    return `${metrics[`ndcg@${k}`].toFixed(4)} (HR ${metrics[`hr@${k}`].toFixed(4)})`;
   });
   console.log(`| \`${name}\` | ${cells.join(' | ')} |`);
   model.delete();

@@ -19,8 +19,6 @@ namespace localrec {
 
 namespace {
 constexpr uint32_t kLayoutVersion = 1;
-// With init=ials, the inner iALS fit fills this part of the progress.
-constexpr double kIalsInitProgress = 0.1;
 
 // The shared training options (nn/training.h): this model's defaults and ranges.
 constexpr nn::TrainingOptionDefaults kTraining{
@@ -125,7 +123,7 @@ Caser::Caser(const OptionReader& reader)
       userVector_(reader.getChoice("user_vector") == "mean"),
       maxHistory_(reader.getInt("max_history")),
       targets_(reader.getInt("targets")),
-      ialsStart_(seq::readIalsStart(reader, options())),
+      ialsStart_(seq::readIalsStart(reader)),
       training_(nn::readTrainingOptions(reader, kTraining)) {
   reader.finish();
   if (nH_ == 0 && nV_ == 0)
@@ -234,8 +232,7 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
   output_.bias.value.setZero();
   if (userVector_) nn::initNormal(userEmbedding_.table.value, 1.0f / static_cast<float>(d), rng);
   seq::startFromIals(ialsStart_, train, d, training_.seed, {&embedding_.table.value, &output_.weight.value}, progress,
-                     0.0, kIalsInitProgress);
-
+                     0.0, seq::kIalsStartProgress);
 
   const nn::NegativeSampler sampler(counts, sampleAlpha_);
   auto optimizer = nn::makeOptimizer(training_.optimizerConfig());
@@ -371,7 +368,7 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
       if (userVector_) optimizer->stepRows(userEmbedding_.table, dUser);
     }
   };
-  const double trainFrom = ialsStart_.enabled ? kIalsInitProgress : 0.0;
+  const double trainFrom = ialsStart_.enabled ? seq::kIalsStartProgress : 0.0;
   nn::runEpochs({training_.epochs, static_cast<double>(examples.size()), trainFrom, 1.0 - trainFrom},
                 checkpoint, progress, runEpoch,
                 [&] { setFitted(nItems); });  // the last completed epoch's weights stay usable

@@ -18,8 +18,6 @@ namespace localrec {
 
 namespace {
 constexpr uint32_t kLayoutVersion = 2;  // 1: before `layers` (one layer, no layers field)
-// With init=ials, the inner iALS fit(s) fill this part of the progress.
-constexpr double kIalsInitProgress = 0.1;
 
 // The shared training options (nn/training.h): this model's defaults and ranges.
 constexpr nn::TrainingOptionDefaults kTraining{
@@ -105,7 +103,7 @@ Gru4Rec::Gru4Rec(const OptionReader& reader)
       nSample_(reader.getInt("n_sample")),
       sampleAlpha_(reader.getFloat("sample_alpha")),
       maxHistory_(reader.getInt("max_history")),
-      ialsStart_(seq::readIalsStart(reader, options())),
+      ialsStart_(seq::readIalsStart(reader)),
       training_(nn::readTrainingOptions(reader, kTraining)) {
   reader.finish();
   if (embedding_ == 0) embedding_ = hidden_;
@@ -163,7 +161,7 @@ void Gru4Rec::fitImpl(const InteractionMatrix& train, Progress& progress) {
   for (auto& gru : grus_) gru.init(rng);
   output_.init(rng);
   // Item tables from iALS (init=ials): one fit when they are as wide (the default).
-  const double trainFrom = ialsStart_.enabled ? kIalsInitProgress : 0.0;
+  const double trainFrom = ialsStart_.enabled ? seq::kIalsStartProgress : 0.0;
   if (E == H) {
     seq::startFromIals(ialsStart_, train, E, training_.seed, {&input_.table.value, &output_.weight.value}, progress,
                        0.0, trainFrom);

@@ -17,11 +17,12 @@ std::vector<OptionSpec> withIalsStartOptions(std::vector<OptionSpec> own, const 
   return own;
 }
 
-IalsStart readIalsStart(const OptionReader& reader, const OptionMap& resolved) {
+IalsStart readIalsStart(const OptionReader& reader) {
   IalsStart start;
   start.enabled = reader.getChoice("init") == "ials";
   reader.getFloat("init_reg");
   reader.getInt("init_iterations");
+  const OptionMap resolved = reader.resolved();
   start.reg = resolved.at("init_reg");
   start.iterations = resolved.at("init_iterations");
   return start;

@@ -27,8 +27,11 @@ struct IalsStart {
   std::string reg;         // option texts, passed on exactly as given
   std::string iterations;
 };
-// Reads (and so validates) the three options; `resolved` is the reader's resolved() map.
-IalsStart readIalsStart(const OptionReader& reader, const OptionMap& resolved);
+// Reads (and so validates) the three options.
+IalsStart readIalsStart(const OptionReader& reader);
+
+// The share of a fit's progress that a model gives its inner iALS fit(s).
+inline constexpr double kIalsStartProgress = 0.1;
 
 // When start.enabled: fits iALS (`factors` factors, the start's reg and
 // iterations, `seed`, ials's other defaults) on `train`, reporting its progress

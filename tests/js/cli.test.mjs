@@ -104,6 +104,9 @@ test('unknown model, bad option, bad K and malformed files are clear errors', ()
   r = run(['evaluate', '--data', ratings, '--model', 'popularity', '--k', '0']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--k must be a positive integer/);
+  r = run(['evaluate', '--data', ratings, '--model', 'popularity', '--recent', 'two']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--recent must be an integer >= 0/);
   const dir = mkdtempSync(join(tmpdir(), 'localrec-cli-'));
   const bad = join(dir, 'bad.csv');
   writeFileSync(bad, 'user,item,rating\nu1,a,4\nu2,b,inf\n');
