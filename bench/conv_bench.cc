@@ -9,7 +9,8 @@
 //    the model's network defaults on synthetic data: 600 users x 150 events
 //    over 3,416 items drawn Zipf(1), one epoch, pinned to the training step
 //    bench/tfjs_caser.mjs mirrors: one target per window (targets=1), random
-//    item embeddings (init=random, no inner iALS fit), adagrad lr 0.05.
+//    item embeddings (init=random, no inner iALS fit), adagrad lr 0.05, one
+//    network (networks=1).
 // Prints one JSON line per measurement. Usage: bench_conv_bench [seconds per run]
 #include <algorithm>
 #include <chrono>
@@ -75,7 +76,7 @@ void benchCaser(double seconds) {
   double elapsed = 0;
   do {
     localrec::Caser model(localrec::OptionMap{
-        {"epochs", "1"}, {"targets", "1"}, {"init", "random"}, {"learning_rate", "0.05"}});
+        {"epochs", "1"}, {"targets", "1"}, {"init", "random"}, {"learning_rate", "0.05"}, {"networks", "1"}});
     model.fit(train);
     ++fits;
     elapsed = secondsSince(t0);

@@ -18,7 +18,7 @@
 namespace localrec {
 
 namespace {
-constexpr uint32_t kLayoutVersion = 1;
+constexpr uint32_t kLayoutVersion = 2;  // 1: before `networks` (one network, no count field)
 
 // The shared training options (nn/training.h): this model's defaults and ranges.
 constexpr nn::TrainingOptionDefaults kTraining{
@@ -102,6 +102,9 @@ const std::vector<OptionSpec>& Caser::optionSpecs() {
            "the paper's user embedding: none (sequence part only) or mean (folded in: the mean of a second item embedding table over the history's last max_history items)"},
           {"max_history", "int", "200", 2, 100000, {}, "training uses each user's last max_history events (and user_vector=mean averages over as many)"},
           {"targets", "int", "1", 1, 20, {}, "each training window predicts the next `targets` items (the paper's T), one example each"},
+          {"networks", "int", "2", 1, 16, {},
+           "independently trained networks whose scores are averaged; network k (from 0) uses seed + k for its iALS "
+           "start, initialization and sampling (fit time and model size grow in proportion)"},
       }, "ials"),
       kTraining);
   return specs;
@@ -123,6 +126,7 @@ Caser::Caser(const OptionReader& reader)
       userVector_(reader.getChoice("user_vector") == "mean"),
       maxHistory_(reader.getInt("max_history")),
       targets_(reader.getInt("targets")),
+      networks_(reader.getInt("networks")),
       ialsStart_(seq::readIalsStart(reader)),
       training_(nn::readTrainingOptions(reader, kTraining)) {
   reader.finish();
@@ -134,53 +138,60 @@ size_t Caser::featureSize() const {
   return static_cast<size_t>(window_) * static_cast<size_t>(nH_) + static_cast<size_t>(nV_) * static_cast<size_t>(dim_);
 }
 
-void Caser::buildNetwork(Index numItems) {
+Caser::Network Caser::buildNetwork(Index numItems) const {
   const size_t n = static_cast<size_t>(numItems), d = static_cast<size_t>(dim_), L = static_cast<size_t>(window_);
-  numItemsBuilt_ = n;
-  embedding_ = nn::Embedding(n + 1, d);
-  embedding_.table.name = "caser item embeddings";
-  horizontal_.clear();
+  Network net;
+  net.embedding = nn::Embedding(n + 1, d);
+  net.embedding.table.name = "caser item embeddings";
   if (nH_ > 0)
     for (size_t h = 1; h <= L; ++h) {
-      horizontal_.emplace_back(d, static_cast<size_t>(nH_), h);
-      horizontal_.back().weight.name = "caser horizontal conv (height " + std::to_string(h) + ") weights";
-      horizontal_.back().bias.name = "caser horizontal conv (height " + std::to_string(h) + ") bias";
+      net.horizontal.emplace_back(d, static_cast<size_t>(nH_), h);
+      net.horizontal.back().weight.name = "caser horizontal conv (height " + std::to_string(h) + ") weights";
+      net.horizontal.back().bias.name = "caser horizontal conv (height " + std::to_string(h) + ") bias";
     }
-  vertical_ = nV_ > 0 ? nn::VerticalConv(L, static_cast<size_t>(nV_)) : nn::VerticalConv();
-  vertical_.weight.name = "caser vertical conv weights";
-  fc_ = nn::Dense(featureSize(), d);
-  fc_.weight.name = "caser dense weights";
-  fc_.bias.name = "caser dense bias";
+  net.vertical = nV_ > 0 ? nn::VerticalConv(L, static_cast<size_t>(nV_)) : nn::VerticalConv();
+  net.vertical.weight.name = "caser vertical conv weights";
+  net.fc = nn::Dense(featureSize(), d);
+  net.fc.weight.name = "caser dense weights";
+  net.fc.bias.name = "caser dense bias";
   if (userVector_) {
-    userEmbedding_ = nn::Embedding(n, d);
-    userEmbedding_.table.name = "caser history (user) item embeddings";
-  } else {
-    userEmbedding_ = nn::Embedding();
+    net.userEmbedding = nn::Embedding(n, d);
+    net.userEmbedding.table.name = "caser history (user) item embeddings";
   }
-  output_ = nn::Dense(userVector_ ? 2 * d : d, n, true, nn::GradKind::kSparseRows);
-  output_.weight.name = "caser output item embeddings";
-  output_.bias.name = "caser output item biases";
+  net.output = nn::Dense(userVector_ ? 2 * d : d, n, true, nn::GradKind::kSparseRows);
+  net.output.weight.name = "caser output item embeddings";
+  net.output.bias.name = "caser output item biases";
+  return net;
 }
 
-std::vector<nn::Parameter*> Caser::parameters() {
-  std::vector<nn::Parameter*> ps = {&embedding_.table};
-  for (auto& conv : horizontal_) ps.insert(ps.end(), {&conv.weight, &conv.bias});
-  if (nV_ > 0) ps.push_back(&vertical_.weight);
-  ps.insert(ps.end(), {&fc_.weight, &fc_.bias, &output_.weight, &output_.bias});
-  if (userVector_) ps.push_back(&userEmbedding_.table);
+std::vector<nn::Parameter*> Caser::parameters(Network& net) const {
+  std::vector<nn::Parameter*> ps = {&net.embedding.table};
+  for (auto& conv : net.horizontal) ps.insert(ps.end(), {&conv.weight, &conv.bias});
+  if (nV_ > 0) ps.push_back(&net.vertical.weight);
+  ps.insert(ps.end(), {&net.fc.weight, &net.fc.bias, &net.output.weight, &net.output.bias});
+  if (userVector_) ps.push_back(&net.userEmbedding.table);
   return ps;
 }
 
-std::span<const float> Caser::inputEmbedding(Index item) const {
-  if (!fitted() || item < 0 || item >= numItems())
-    fail<InvalidArgument>("caser.inputEmbedding: item ", item, " outside the catalog [0, ", numItems(), ")");
-  return {embedding_.table.value.row(static_cast<size_t>(item)), static_cast<size_t>(dim_)};
+const Caser::Network& Caser::network(size_t k, const char* caller) const {
+  if (!fitted() || k >= nets_.size())
+    fail<InvalidArgument>("caser.", caller, ": network ", k, " outside [0, ", fitted() ? nets_.size() : 0,
+                          ") (the model is ", fitted() ? "fitted" : "not fitted", ")");
+  return nets_[k];
 }
 
-std::span<const float> Caser::outputEmbedding(Index item) const {
-  if (!fitted() || item < 0 || item >= numItems())
+std::span<const float> Caser::inputEmbedding(Index item, size_t k) const {
+  const Network& net = network(k, "inputEmbedding");
+  if (item < 0 || item >= numItems())
+    fail<InvalidArgument>("caser.inputEmbedding: item ", item, " outside the catalog [0, ", numItems(), ")");
+  return {net.embedding.table.value.row(static_cast<size_t>(item)), static_cast<size_t>(dim_)};
+}
+
+std::span<const float> Caser::outputEmbedding(Index item, size_t k) const {
+  const Network& net = network(k, "outputEmbedding");
+  if (item < 0 || item >= numItems())
     fail<InvalidArgument>("caser.outputEmbedding: item ", item, " outside the catalog [0, ", numItems(), ")");
-  return {output_.weight.value.row(static_cast<size_t>(item)), output_.in()};
+  return {net.output.weight.value.row(static_cast<size_t>(item)), net.output.in()};
 }
 
 std::vector<Index> Caser::window(std::span<const Index> items) const {
@@ -190,29 +201,22 @@ std::vector<Index> Caser::window(std::span<const Index> items) const {
   return ids;
 }
 
+std::span<const Index> Caser::trainingSequence(const InteractionMatrix& train, Index user) const {
+  const auto items = train.byUser().rowIndices(user);
+  const size_t keep = std::min(items.size(), static_cast<size_t>(maxHistory_));
+  return items.subspan(items.size() - keep);
+}
+
 void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
   progress.report(0.0, "init");
-  const Csr& byUser = train.byUser();
   const Index nItems = train.numItems();
-  const size_t L = static_cast<size_t>(window_), d = static_cast<size_t>(dim_);
-  const size_t nh = static_cast<size_t>(nH_), nv = static_cast<size_t>(nV_), features = featureSize();
 
   // Training examples: (user, position t >= 1) over each user's last max_history events.
-  auto sequenceOf = [&](Index u) {
-    const auto items = byUser.rowIndices(u);
-    const size_t keep = std::min(items.size(), static_cast<size_t>(maxHistory_));
-    return items.subspan(items.size() - keep);
-  };
   // With targets = T > 1 the window before t also predicts t+1 .. t+T-1 (one example each).
-  struct Example {
-    Index user;
-    int32_t end;     // the window is the events before position `end`
-    int32_t target;  // the position of the item to predict, end <= target < end + T
-  };
   std::vector<Example> examples;
   std::vector<double> counts(static_cast<size_t>(nItems), 0.0);
   for (Index u = 0; u < train.numUsers(); ++u) {
-    const auto seq = sequenceOf(u);
+    const auto seq = trainingSequence(train, u);
     for (Index i : seq) counts[static_cast<size_t>(i)] += 1.0;
     for (size_t t = 1; t < seq.size(); ++t)
       for (size_t j = t; j < std::min(seq.size(), t + static_cast<size_t>(targets_)); ++j)
@@ -221,8 +225,45 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
   if (examples.empty())
     fail<InvalidArgument>("caser.fit: no user has 2 or more events; a sequence model needs pairs of events");
 
-  Rng rng(training_.seed);
-  buildNetwork(nItems);
+  const nn::NegativeSampler sampler(counts, sampleAlpha_);
+
+  // The networks one after another, each on its own seed and share of the progress. When one
+  // stops on a non-finite value, the model keeps the networks trained so far, the failing one
+  // included if it completed an epoch, and stays fitted unless it has none.
+  numItemsBuilt_ = static_cast<size_t>(nItems);
+  nets_.clear();
+  nets_.reserve(static_cast<size_t>(networks_));
+  const double share = 1.0 / networks_;
+  for (int k = 0; k < networks_; ++k) {
+    nets_.push_back(buildNetwork(nItems));
+    bool kept = false;
+    try {
+      trainNetwork(nets_.back(), train, examples, sampler, training_.seed + static_cast<uint64_t>(k), progress,
+                   k * share, share, [&] { kept = true; });
+    } catch (const nn::NonFiniteError&) {
+      if (!kept) nets_.pop_back();
+      if (!nets_.empty()) setFitted(nItems);
+      throw;
+    }
+  }
+  progress.report(1.0, "done");
+}
+
+void Caser::trainNetwork(Network& net, const InteractionMatrix& train, const std::vector<Example>& allExamples,
+                         const nn::NegativeSampler& sampler, uint64_t seed, Progress& progress, double from,
+                         double span, const std::function<void()>& restored) {
+  const Index nItems = train.numItems();
+  const size_t L = static_cast<size_t>(window_), d = static_cast<size_t>(dim_);
+  const size_t nh = static_cast<size_t>(nH_), nv = static_cast<size_t>(nV_), features = featureSize();
+  auto& embedding_ = net.embedding;
+  auto& horizontal_ = net.horizontal;
+  auto& vertical_ = net.vertical;
+  auto& fc_ = net.fc;
+  auto& userEmbedding_ = net.userEmbedding;
+  auto& output_ = net.output;
+  std::vector<Example> examples = allExamples;  // every network shuffles the same starting order
+
+  Rng rng(seed);
   nn::initNormal(embedding_.table.value, 1.0f / static_cast<float>(d), rng);
   std::fill_n(embedding_.table.value.row(static_cast<size_t>(nItems)), d, 0.0f);  // the padding row
   for (auto& conv : horizontal_) conv.init(rng);
@@ -231,10 +272,10 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
   nn::initNormal(output_.weight.value, 1.0f / static_cast<float>(d), rng);
   output_.bias.value.setZero();
   if (userVector_) nn::initNormal(userEmbedding_.table.value, 1.0f / static_cast<float>(d), rng);
-  seq::startFromIals(ialsStart_, train, d, training_.seed, {&embedding_.table.value, &output_.weight.value}, progress,
-                     0.0, seq::kIalsStartProgress);
+  const double ialsSpan = ialsStart_.enabled ? seq::kIalsStartProgress * span : 0.0;
+  seq::startFromIals(ialsStart_, train, d, static_cast<int>(seed & 0x7fffffffu),
+                     {&embedding_.table.value, &output_.weight.value}, progress, from, ialsSpan);
 
-  const nn::NegativeSampler sampler(counts, sampleAlpha_);
   auto optimizer = nn::makeOptimizer(training_.optimizerConfig());
   const float l2 = static_cast<float>(l2_);
 
@@ -255,7 +296,7 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
   std::vector<Index> ids, targets, candidates;
   std::vector<int32_t> targetCol;
 
-  std::vector<nn::Parameter*> params = parameters();
+  std::vector<nn::Parameter*> params = parameters(net);
   std::vector<nn::Parameter*> denseParams;
   for (auto* p : params)
     if (p->kind == nn::GradKind::kDense && p != &embedding_.table) denseParams.push_back(p);
@@ -272,7 +313,7 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
       histories.resize(n);
       for (size_t r = 0; r < n; ++r) {
         const Example& e = examples[start + r];
-        const auto seq = sequenceOf(e.user);
+        const auto seq = trainingSequence(train, e.user);
         const size_t pos = static_cast<size_t>(e.end), have = std::min(pos, L);
         Index* w = ids.data() + r * L;
         std::fill_n(w, L - have, pad);
@@ -302,7 +343,7 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
         zu.resize(n, 2 * d);
         for (size_t r = 0; r < n; ++r) {
           std::copy_n(z.row(r), d, zu.row(r));
-          historyMean(histories[r], zu.row(r) + d);
+          historyMean(net, histories[r], zu.row(r) + d);
         }
         top = &zu;
       }
@@ -368,25 +409,22 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
       if (userVector_) optimizer->stepRows(userEmbedding_.table, dUser);
     }
   };
-  const double trainFrom = ialsStart_.enabled ? seq::kIalsStartProgress : 0.0;
-  nn::runEpochs({training_.epochs, static_cast<double>(examples.size()), trainFrom, 1.0 - trainFrom},
-                checkpoint, progress, runEpoch,
-                [&] { setFitted(nItems); });  // the last completed epoch's weights stay usable
-  progress.report(1.0, "done");
+  nn::runEpochs({training_.epochs, static_cast<double>(examples.size()), from + ialsSpan, span - ialsSpan},
+                checkpoint, progress, runEpoch, restored);  // the last completed epoch's weights stay usable
 }
 
-void Caser::historyMean(std::span<const Index> items, float* out) const {
+void Caser::historyMean(const Network& net, std::span<const Index> items, float* out) const {
   const size_t d = static_cast<size_t>(dim_);
   std::fill_n(out, d, 0.0f);
   if (items.empty()) return;
   const float scale = 1.0f / static_cast<float>(items.size());
-  for (Index item : items) linalg::axpy(scale, userEmbedding_.table.value.row(static_cast<size_t>(item)), out, d);
+  for (Index item : items) linalg::axpy(scale, net.userEmbedding.table.value.row(static_cast<size_t>(item)), out, d);
 }
 
-void Caser::topOf(std::span<const Index> items, nn::Matrix& top) const {
+void Caser::topOf(const Network& net, std::span<const Index> items, nn::Matrix& top) const {
   const size_t d = static_cast<size_t>(dim_);
   nn::Matrix z;
-  hiddenOf(window(items), z);
+  hiddenOf(net, window(items), z);
   if (!userVector_) {
     top = z;
     return;
@@ -394,42 +432,58 @@ void Caser::topOf(std::span<const Index> items, nn::Matrix& top) const {
   top.resize(1, 2 * d);
   std::copy_n(z.data(), d, top.data());
   const size_t keep = std::min(items.size(), static_cast<size_t>(maxHistory_));
-  historyMean(items.last(keep), top.data() + d);
+  historyMean(net, items.last(keep), top.data() + d);
 }
 
-void Caser::hiddenOf(std::span<const Index> windowIds, nn::Matrix& z) const {
+void Caser::hiddenOf(const Network& net, std::span<const Index> windowIds, nn::Matrix& z) const {
   const size_t L = static_cast<size_t>(window_), nh = static_cast<size_t>(nH_);
   nn::Matrix x, conv, cols, pooled, vert, scratch, concat(1, featureSize());
-  embedding_.forward(windowIds, x);
-  for (size_t k = 0; k < horizontal_.size(); ++k) {
-    horizontal_[k].infer(x, L, conv, cols);
+  net.embedding.forward(windowIds, x);
+  for (size_t k = 0; k < net.horizontal.size(); ++k) {
+    net.horizontal[k].infer(x, L, conv, cols);
     nn::maxPoolTime(conv, nn::Conv1d::outputSteps(L, k + 1), pooled, nullptr);
     nn::reluForward(pooled, pooled);
     putColumns(pooled, k * nh, concat);
   }
   if (nV_ > 0) {
-    vertical_.infer(x, vert, scratch);
+    net.vertical.infer(x, vert, scratch);
     putColumns(vert, L * nh, concat);
   }
-  fc_.forward(concat, z);
+  net.fc.forward(concat, z);
   nn::reluForward(z, z);
 }
 
+// The scores are the mean of the networks' scores (with one network, exactly its scores).
 void Caser::scoreImpl(const History& history, std::span<float> out) const {
   nn::Matrix top;
-  topOf(history.items, top);
-  std::copy_n(output_.bias.value.data(), out.size(), out.begin());
-  linalg::gemv(output_.weight.value.data(), out.size(), output_.in(), output_.in(), top.data(), out.data(), 1.0f);
+  std::vector<float> one(nets_.size() > 1 ? out.size() : 0);
+  for (size_t k = 0; k < nets_.size(); ++k) {
+    const Network& net = nets_[k];
+    std::span<float> target = k == 0 ? out : std::span<float>(one);
+    topOf(net, history.items, top);
+    std::copy_n(net.output.bias.value.data(), target.size(), target.begin());
+    linalg::gemv(net.output.weight.value.data(), target.size(), net.output.in(), net.output.in(), top.data(),
+                 target.data(), 1.0f);
+    if (k > 0) linalg::axpy(1.0f, one.data(), out.data(), out.size());
+  }
+  if (nets_.size() > 1) {
+    const float mean = 1.0f / static_cast<float>(nets_.size());
+    for (float& v : out) v *= mean;
+  }
 }
 
 std::vector<Contribution> Caser::explainImpl(const History& history, Index item, size_t maxCount) const {
   const auto& items = history.items;
   const size_t L = static_cast<size_t>(window_), first = items.size() - std::min(items.size(), L);
-  const float* w = output_.weight.value.row(static_cast<size_t>(item));
   nn::Matrix top;
-  auto itemScore = [&](std::span<const Index> seq) {
-    topOf(seq, top);
-    return output_.bias.value.data()[item] + linalg::dot(top.data(), w, output_.in());
+  auto itemScore = [&](std::span<const Index> seq) {  // the mean over the networks, as in score()
+    float sum = 0.0f;
+    for (const Network& net : nets_) {
+      topOf(net, seq, top);
+      sum += net.output.bias.value.data()[item] +
+             linalg::dot(top.data(), net.output.weight.value.row(static_cast<size_t>(item)), net.output.in());
+    }
+    return sum / static_cast<float>(nets_.size());
   };
   const float full = itemScore(items);
   std::vector<Contribution> out;
@@ -453,25 +507,28 @@ void Caser::save(Writer& out) const {
   out.i32(nH_);
   out.i32(nV_);
   out.i32(userVector_ ? 1 : 0);
+  out.i32(static_cast<int32_t>(nets_.size()));
   auto write = [&](const nn::Parameter& p) { out.floats(std::span<const float>(p.value.data(), p.value.size())); };
-  write(embedding_.table);
-  if (userVector_) write(userEmbedding_.table);
-  for (const auto& conv : horizontal_) {
-    write(conv.weight);
-    write(conv.bias);
+  for (const Network& net : nets_) {
+    write(net.embedding.table);
+    if (userVector_) write(net.userEmbedding.table);
+    for (const auto& conv : net.horizontal) {
+      write(conv.weight);
+      write(conv.bias);
+    }
+    if (nV_ > 0) write(net.vertical.weight);
+    write(net.fc.weight);
+    write(net.fc.bias);
+    write(net.output.weight);
+    write(net.output.bias);
   }
-  if (nV_ > 0) write(vertical_.weight);
-  write(fc_.weight);
-  write(fc_.bias);
-  write(output_.weight);
-  write(output_.bias);
 }
 
 void Caser::loadImpl(Reader& in) {
   const uint32_t version = in.u32("caser layout version");
-  if (version != kLayoutVersion)
-    fail<FormatError>(in.what(), ": caser layout version ", version, " is not supported (expected ", kLayoutVersion,
-                      ")");
+  if (version != 1 && version != kLayoutVersion)
+    fail<FormatError>(in.what(), ": caser layout version ", version, " is not supported (expected 1 or ",
+                      kLayoutVersion, ")");
   const int32_t items = in.i32("items"), L = in.i32("L"), d = in.i32("d"), nh = in.i32("n_h"), nv = in.i32("n_v");
   const int32_t user = in.i32("user_vector");
   if (items <= 0) fail<FormatError>(in.what(), ": a caser model over ", items, " items");
@@ -479,22 +536,35 @@ void Caser::loadImpl(Reader& in) {
     fail<FormatError>(in.what(), ": the parameters have L ", L, ", d ", d, ", n_h ", nh, ", n_v ", nv,
                       ", user_vector ", user, "; the options say ", window_, ", ", dim_, ", ", nH_, ", ", nV_, ", ",
                       userVector_ ? 1 : 0);
-  buildNetwork(items);
-  readInto(in, "item embeddings", embedding_.table);
-  if (userVector_) readInto(in, "history (user) item embeddings", userEmbedding_.table);
-  for (size_t k = 0; k < horizontal_.size(); ++k) {
-    const std::string h = "horizontal conv (height " + std::to_string(k + 1) + ") ";
-    readInto(in, h + "weights", horizontal_[k].weight);
-    readInto(in, h + "bias", horizontal_[k].bias);
+  // Layout 1 (before `networks`) holds one network. A fit stopped by a non-finite value can
+  // leave fewer networks than the option asks for, so any count from 1 to `networks` loads.
+  const int32_t count = version == 1 ? 1 : in.i32("networks");
+  if (count < 1 || count > networks_)
+    fail<FormatError>(in.what(), ": the file holds ", count, " caser networks; expected 1 to ", networks_,
+                      " (the networks option)");
+  std::vector<Network> nets;
+  for (int32_t k = 0; k < count; ++k) {
+    const std::string of = count > 1 ? " of network " + std::to_string(k) : "";
+    Network net = buildNetwork(items);
+    readInto(in, "item embeddings" + of, net.embedding.table);
+    if (userVector_) readInto(in, "history (user) item embeddings" + of, net.userEmbedding.table);
+    for (size_t h = 0; h < net.horizontal.size(); ++h) {
+      const std::string conv = "horizontal conv (height " + std::to_string(h + 1) + ") ";
+      readInto(in, conv + "weights" + of, net.horizontal[h].weight);
+      readInto(in, conv + "bias" + of, net.horizontal[h].bias);
+    }
+    if (nV_ > 0) readInto(in, "vertical conv weights" + of, net.vertical.weight);
+    readInto(in, "dense weights" + of, net.fc.weight);
+    readInto(in, "dense bias" + of, net.fc.bias);
+    readInto(in, "output item embeddings" + of, net.output.weight);
+    readInto(in, "output item biases" + of, net.output.bias);
+    const float* padRow = net.embedding.table.value.row(static_cast<size_t>(items));
+    if (std::any_of(padRow, padRow + dim_, [](float v) { return v != 0.0f; }))
+      fail<FormatError>(in.what(), ": caser padding embedding row", of, " is not zero");
+    nets.push_back(std::move(net));
   }
-  if (nV_ > 0) readInto(in, "vertical conv weights", vertical_.weight);
-  readInto(in, "dense weights", fc_.weight);
-  readInto(in, "dense bias", fc_.bias);
-  readInto(in, "output item embeddings", output_.weight);
-  readInto(in, "output item biases", output_.bias);
-  const float* padRow = embedding_.table.value.row(static_cast<size_t>(items));
-  if (std::any_of(padRow, padRow + dim_, [](float v) { return v != 0.0f; }))
-    fail<FormatError>(in.what(), ": caser padding embedding row is not zero");
+  nets_ = std::move(nets);
+  numItemsBuilt_ = static_cast<size_t>(items);
   setFitted(items);
 }
 

@@ -54,11 +54,22 @@
 // of the embedding / output rows a mini-batch touches (lazy).
 // Progress is reported, and cancellation honoured, at every mini-batch.
 //
+// Networks: with networks = K > 1 the model trains K such networks one after
+// another, network k (from 0) on seed + k (its own iALS start, initialization,
+// shuffling, dropout and negatives; the examples are the same), and scores with
+// the mean of their scores (for one network, exactly its scores). Averaging
+// independently trained networks cuts the seed-to-seed spread and lifts
+// NDCG@10 on two leave-last-out validation splits by about 6% with 2 networks
+// (3: about 7%), for 2x (3x) the fit time and model size (docs/benchmarks.md);
+// the default is 2. networks=1 is the single network of earlier versions.
+//
 // Non-finite values: the loss and every gradient are checked each mini-batch,
 // the weights at the end of each epoch. A NaN or infinity stops training with
 // nn::NonFiniteError naming the epoch (and suggesting a lower learning_rate);
-// the model keeps the weights of the last completed epoch and stays fitted, or
-// stays unfitted when the first epoch fails (the shared loop of nn/training.h).
+// the failing network keeps the weights of its last completed epoch (the shared
+// loop of nn/training.h), the networks after it are not trained, and the model
+// stays fitted with the networks it has, or unfitted when the first network
+// fails in its first epoch.
 //
 // Score(history): the network on the history's last L items (values and times
 // are ignored; only the last L events matter, plus the last max_history for
@@ -69,15 +80,18 @@
 // event further back); largest first, sources are positions in the history.
 // Sessions: the generic one (each score runs the network on the last L items).
 //
-// PARM (layout 1): u32 layout version, i32 items N, i32 L, i32 d, i32 n_h,
+// PARM (layout 2): u32 layout version, i32 items N, i32 L, i32 d, i32 n_h,
 // i32 n_v, i32 user_vector (0 none, 1 mean; these five must match the
-// options), then floats: embedding table ((N+1) x d, row N the zero padding
+// options), i32 networks K (1 to the networks option), then for each network
+// the floats: embedding table ((N+1) x d, row N the zero padding
 // row); with user_vector=mean the table U (N x d); for h = 1..L (when n_h > 0): conv
 // weights (n_h x h*d), conv bias (n_h); vertical weights (n_v x L, when
 // n_v > 0); dense W (d x (L*n_h + n_v*d)), dense b (d); output W (N x d, or
 // N x 2d with user_vector=mean), output b (N).
+// Layout 1 (before `networks`) has no K field and one network; it still loads.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -87,6 +101,7 @@
 #include "nn/conv1d.h"
 #include "nn/dense.h"
 #include "nn/embedding.h"
+#include "nn/sampler.h"
 #include "nn/training.h"
 
 namespace localrec {
@@ -110,9 +125,11 @@ class Caser : public Recommender {
 
   int windowLength() const { return window_; }
   int dimension() const { return dim_; }
-  // Item `item`'s input embedding (d floats) and output embedding (d, or 2d with user_vector=mean).
-  std::span<const float> inputEmbedding(Index item) const;
-  std::span<const float> outputEmbedding(Index item) const;
+  // The networks the fitted (or loaded) model averages.
+  size_t networkCount() const { return nets_.size(); }
+  // Item `item`'s input embedding (d floats) and output embedding (d, or 2d with user_vector=mean) in network k.
+  std::span<const float> inputEmbedding(Index item, size_t k = 0) const;
+  std::span<const float> outputEmbedding(Index item, size_t k = 0) const;
   // The padded window of a history: its last L items, front-padded with the padding id N.
   std::vector<Index> window(std::span<const Index> items) const;
 
@@ -123,16 +140,43 @@ class Caser : public Recommender {
   void loadImpl(Reader& in) override;
 
  private:
+  // One Caser network. With networks = K > 1 the model holds K of them, each
+  // trained on its own seed, and scores with their mean.
+  struct Network {
+    nn::Embedding embedding;             // (N+1) x d, row N = padding
+    std::vector<nn::Conv1d> horizontal;  // heights 1..L (empty when n_h = 0)
+    nn::VerticalConv vertical;           // n_v x L (unused when n_v = 0)
+    nn::Dense fc;                        // (L*n_h + n_v*d) -> d
+    nn::Embedding userEmbedding;         // N x d, user_vector=mean only
+    nn::Dense output;                    // d (2d with user_vector=mean) -> N, sparse rows
+  };
+  // A training example: the window is the events of `user` before position
+  // `end`; the item to predict is at position `target` (end <= target < end + T).
+  struct Example {
+    Index user;
+    int32_t end;
+    int32_t target;
+  };
+
   explicit Caser(const OptionReader& reader);
-  void buildNetwork(Index numItems);
-  std::vector<nn::Parameter*> parameters();
+  Network buildNetwork(Index numItems) const;
+  std::vector<nn::Parameter*> parameters(Network& net) const;
   size_t featureSize() const;
-  // z (1 x d) for one padded window of L ids (inference).
-  void hiddenOf(std::span<const Index> windowIds, nn::Matrix& z) const;
+  // The events training uses from one user: the last max_history, in time order.
+  std::span<const Index> trainingSequence(const InteractionMatrix& train, Index user) const;
+  // Initializes and trains one network; `seed` drives its iALS start, initialization and sampling.
+  // It fills [from, from + span) of the fit's progress. On a NonFiniteError after a completed
+  // epoch, the network holds that epoch's weights and `restored` is called before the rethrow.
+  void trainNetwork(Network& net, const InteractionMatrix& train, const std::vector<Example>& allExamples,
+                    const nn::NegativeSampler& sampler, uint64_t seed, Progress& progress, double from, double span,
+                    const std::function<void()>& restored);
+  const Network& network(size_t k, const char* caller) const;
+  // z (1 x d) of one network for one padded window of L ids (inference).
+  void hiddenOf(const Network& net, std::span<const Index> windowIds, nn::Matrix& z) const;
   // The output layer's input for a history (1 x d, or 1 x 2d with user_vector=mean).
-  void topOf(std::span<const Index> items, nn::Matrix& top) const;
+  void topOf(const Network& net, std::span<const Index> items, nn::Matrix& top) const;
   // out (d floats) = the mean of the user_vector table's rows of `items` (zeros when empty).
-  void historyMean(std::span<const Index> items, float* out) const;
+  void historyMean(const Network& net, std::span<const Index> items, float* out) const;
   Index paddingId() const { return static_cast<Index>(numItemsBuilt_); }
 
   int window_;
@@ -147,16 +191,12 @@ class Caser : public Recommender {
   bool userVector_;
   int maxHistory_;
   int targets_;
+  int networks_;
   seq::IalsStart ialsStart_;  // init, init_reg, init_iterations
   nn::TrainingOptions training_;  // optimizer, learning_rate, momentum, epochs, batch_size, seed
 
   size_t numItemsBuilt_ = 0;
-  nn::Embedding embedding_;               // (N+1) x d, row N = padding
-  std::vector<nn::Conv1d> horizontal_;    // heights 1..L (empty when n_h = 0)
-  nn::VerticalConv vertical_;             // n_v x L (unused when n_v = 0)
-  nn::Dense fc_;                          // (L*n_h + n_v*d) -> d
-  nn::Embedding userEmbedding_;           // N x d, user_vector=mean only
-  nn::Dense output_;                      // d (2d with user_vector=mean) -> N, sparse rows
+  std::vector<Network> nets_;  // networks_ of them after a full fit (fewer after a failed one)
 };
 
 }  // namespace localrec

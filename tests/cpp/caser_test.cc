@@ -39,8 +39,10 @@ InteractionMatrix twoBackData() {
 
 // init=random: these tiny tasks test the network, and on them iALS's item
 // factors carry nothing (every user has nearly every item), see caser.h.
+// One network (networks=1): the tiny-task tests check what a single network learns;
+// the networks test checks the mean of several.
 OptionMap smallOptions() {
-  return {{"init", "random"},
+  return {{"init", "random"},           {"networks", "1"},
           {"L", "3"},          {"d", "16"},        {"n_h", "4"},         {"n_v", "2"},
           {"dropout", "0"},    {"epochs", "40"},   {"negatives", "8"},   {"batch_size", "32"},
           {"learning_rate", "0.01"}, {"optimizer", "adam"}};
@@ -259,6 +261,81 @@ TEST_CASE("caser save and load round-trip exactly; mismatched layouts are refuse
                       Catch::Contains("L 4"));
 }
 
+TEST_CASE("caser with networks=K scores with the mean of K networks trained on seeds seed..seed+K-1", "[models]") {
+  OptionMap o = smallOptions();
+  o["epochs"] = "3";
+  o["init"] = "ials";  // each network has its own iALS start too
+  o["seed"] = "7";
+  o["networks"] = "3";
+  const InteractionMatrix data = cycleData();
+  Caser ensemble(o);
+  ensemble.fit(data);
+  REQUIRE(ensemble.networkCount() == 3);
+  o["networks"] = "1";
+  std::vector<std::unique_ptr<Caser>> singles;
+  for (int k = 0; k < 3; ++k) {
+    o["seed"] = std::to_string(7 + k);
+    singles.push_back(std::make_unique<Caser>(o));
+    singles.back()->fit(data);
+    REQUIRE(singles.back()->networkCount() == 1);
+    for (Index i : {Index{0}, Index{5}})
+      REQUIRE(std::vector<float>(ensemble.inputEmbedding(i, static_cast<size_t>(k)).begin(),
+                                 ensemble.inputEmbedding(i, static_cast<size_t>(k)).end()) ==
+              std::vector<float>(singles.back()->inputEmbedding(i).begin(), singles.back()->inputEmbedding(i).end()));
+  }
+  REQUIRE_THROWS_WITH(ensemble.inputEmbedding(0, 3), Catch::Contains("network 3 outside [0, 3)"));
+  const std::vector<Index> history = {5, 9, 1, 2, 3};
+  for (const auto& h : std::vector<std::vector<Index>>{{}, {4}, history}) {
+    const auto mean = scoresOf(ensemble, h);
+    const auto a = scoresOf(*singles[0], h), b = scoresOf(*singles[1], h), c = scoresOf(*singles[2], h);
+    for (size_t i = 0; i < mean.size(); ++i) REQUIRE(mean[i] == Approx((a[i] + b[i] + c[i]) / 3).margin(1e-5));
+  }
+  // Explain: leave-one-out on the mean score.
+  const auto full = scoresOf(ensemble, history);
+  for (const auto& r : ensemble.explain(History{history, {}, {}}, 4, 10)) {
+    std::vector<Index> without = history;
+    without.erase(without.begin() + r.source);
+    REQUIRE(r.weight == Approx(full[4] - scoresOf(ensemble, without)[4]).margin(1e-5));
+  }
+  // Round trip; a file with more networks than the option allows is refused.
+  const auto file = saveModel(ensemble);
+  const LoadedModel loaded = loadModel(file);
+  REQUIRE(dynamic_cast<const Caser&>(*loaded.model).networkCount() == 3);
+  REQUIRE(scoresOf(*loaded.model, history) == full);
+  REQUIRE(saveModel(*loaded.model) == file);
+  const ModelFileHeader header = readModelFile(file, [](const ModelFileHeader&, Reader& in) {
+    std::vector<uint8_t> rest(in.remaining());
+    in.raw(rest.data(), rest.size(), "parameters");
+  });
+  ModelFileHeader fewer = header;
+  fewer.options["networks"] = "2";
+  REQUIRE_THROWS_WITH(loadModel(writeModelFile(fewer, [&](Writer& out) { ensemble.save(out); })),
+                      Catch::Contains("3 caser networks; expected 1 to 2"));
+}
+
+TEST_CASE("caser: a layout-1 file (before networks) loads as one network", "[models]") {
+  OptionMap o = smallOptions();
+  o["epochs"] = "2";
+  Caser one(o);
+  one.fit(cycleData());
+  // Layout 2 = u32 version, 6 x i32 shape, i32 networks, then the floats; layout 1 has no networks field.
+  Writer current;
+  one.save(current);
+  const std::vector<uint8_t>& b = current.bytes();
+  REQUIRE(b.size() > 32);
+  OptionMap oldOptions = one.options();
+  oldOptions.erase("networks");
+  const auto file = writeModelFile(ModelFileHeader{"caser", oldOptions, {}}, [&](Writer& out) {
+    out.u32(1);
+    out.raw(b.data() + 4, 24);
+    out.raw(b.data() + 32, b.size() - 32);
+  });
+  const LoadedModel loaded = loadModel(file);
+  REQUIRE(dynamic_cast<const Caser&>(*loaded.model).networkCount() == 1);
+  for (const auto& h : std::vector<std::vector<Index>>{{}, {3}, {1, 2, 3, 4, 5}})
+    REQUIRE(scoresOf(*loaded.model, h) == scoresOf(one, h));
+}
+
 TEST_CASE("caser with user_vector=mean folds the history into a user part", "[models]") {
   OptionMap o = smallOptions();
   o["user_vector"] = "mean";
@@ -293,6 +370,7 @@ TEST_CASE("caser refuses bad options and data without pairs", "[models]") {
   REQUIRE_THROWS_AS(Caser(OptionMap{{"dropout", "1"}}), InvalidArgument);
   REQUIRE_THROWS_AS(Caser(OptionMap{{"loss", "mse"}}), InvalidArgument);
   REQUIRE_THROWS_WITH(Caser(OptionMap{{"targets", "0"}}), Catch::Contains("targets") && Catch::Contains("[1, 20]"));
+  REQUIRE_THROWS_WITH(Caser(OptionMap{{"networks", "0"}}), Catch::Contains("networks") && Catch::Contains("[1, 16]"));
   Interactions rows;
   rows.push(0, 0, 1.0f, 1);
   rows.push(1, 1, 1.0f, 2);
@@ -348,16 +426,21 @@ TEST_CASE("caser keeps the weights of the last completed epoch when a later epoc
   // As for gru4rec (the restore is tested on nn::runEpochs in nn_test.cc):
   // with user_vector=mean every parameter, including the history table, must
   // come back to its epoch-2 value.
+  // With networks=2 the first network fails, so the model keeps it alone.
   OptionMap o = smallOptions();
   o["user_vector"] = "mean";
   o["epochs"] = "4";
+  o["networks"] = "2";
   Caser failed(o);
   {
     const nn::ScopedBatchHook nan(nn::ScopedBatchHook::nanInEpoch(3));
     REQUIRE_THROWS_WITH(failed.fit(cycleData()), Catch::Contains("caser") && Catch::Contains("epoch 3: try a lower"));
   }
   REQUIRE(failed.fitted());
+  REQUIRE(failed.networkCount() == 1);
+  REQUIRE(loadModel(saveModel(failed)).model->options().at("networks") == "2");  // one network of two loads
   o["epochs"] = "2";
+  o["networks"] = "1";
   Caser reference(o);
   reference.fit(cycleData());
   for (Index start = 0; start < kCycle; ++start) {
