@@ -55,6 +55,8 @@ void addL2(const nn::Parameter& p, nn::SparseRows& g, float l2) {
 }  // namespace
 
 namespace caser_detail {
+uint64_t networkSeed(Rng& stream) { return stream.next() & 0x7fffffffu; }
+
 // The paper's BCE on a GRU4Rec-style candidate set (the n targets of the batch,
 // then the shared negatives): row i's positive is column i, its negatives are
 // the shared columns [n, c) except those equal to its target; the other rows'
@@ -103,8 +105,8 @@ const std::vector<OptionSpec>& Caser::optionSpecs() {
           {"max_history", "int", "200", 2, 100000, {}, "training uses each user's last max_history events (and user_vector=mean averages over as many)"},
           {"targets", "int", "1", 1, 20, {}, "each training window predicts the next `targets` items (the paper's T), one example each"},
           {"networks", "int", "2", 1, 16, {},
-           "independently trained networks whose scores are averaged; network k (from 0) uses seed + k for its iALS "
-           "start, initialization and sampling (fit time and model size grow in proportion)"},
+           "independently trained networks whose scores are averaged, each with its own seed (the first: seed) for its "
+           "iALS start, initialization and sampling; fit time and model size grow in proportion"},
       }, "ials"),
       kTraining);
   return specs;
@@ -234,12 +236,14 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
   nets_.clear();
   nets_.reserve(static_cast<size_t>(networks_));
   const double share = 1.0 / networks_;
+  Rng seedStream(training_.seed);
   for (int k = 0; k < networks_; ++k) {
+    const uint64_t seed = k == 0 ? training_.seed : caser_detail::networkSeed(seedStream);
     nets_.push_back(buildNetwork(nItems));
     bool kept = false;
     try {
-      trainNetwork(nets_.back(), train, examples, sampler, training_.seed + static_cast<uint64_t>(k), progress,
-                   k * share, share, [&] { kept = true; });
+      trainNetwork(nets_.back(), train, examples, sampler, seed, progress, k * share, share,
+                   [&] { kept = true; });
     } catch (const nn::NonFiniteError&) {
       if (!kept) nets_.pop_back();
       if (!nets_.empty()) setFitted(nItems);

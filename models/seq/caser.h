@@ -55,8 +55,10 @@
 // Progress is reported, and cancellation honoured, at every mini-batch.
 //
 // Networks: with networks = K > 1 the model trains K such networks one after
-// another, network k (from 0) on seed + k (its own iALS start, initialization,
-// shuffling, dropout and negatives; the examples are the same), and scores with
+// another, each on its own seed (its own iALS start, initialization, shuffling,
+// dropout and negatives; the examples are the same): network 0 on `seed`,
+// network k on caser_detail::networkSeed's k-th draw from Rng(seed), so the
+// networks of seeds 1 and 2 are unrelated (seed + k would share). It scores with
 // the mean of their scores (for one network, exactly its scores). Averaging
 // independently trained networks cuts the seed-to-seed spread and lifts
 // NDCG@10 on two leave-last-out validation splits by about 6% with 2 networks
@@ -97,6 +99,7 @@
 #include <vector>
 
 #include "core/recommender.h"
+#include "core/rng.h"
 #include "models/seq/ials_start.h"
 #include "nn/conv1d.h"
 #include "nn/dense.h"
@@ -113,6 +116,9 @@ namespace caser_detail {
 // targets are not its negatives). Mean over rows of
 // softplus(-s_ii) + sum_j softplus(s_ij); dScores gets the exact gradient.
 float sharedNegativeBce(const nn::Matrix& scores, std::span<const Index> candidates, size_t n, nn::Matrix& dScores);
+// The seed of network k >= 1: the k-th call on a stream Rng(seed) gives a value in
+// [0, 2^31) (network 0 uses seed itself), so nearby seeds share no network.
+uint64_t networkSeed(Rng& stream);
 }  // namespace caser_detail
 
 class Caser : public Recommender {
