@@ -244,9 +244,14 @@ void Caser::fitImpl(const InteractionMatrix& train, Progress& progress) {
     try {
       trainNetwork(nets_.back(), train, examples, sampler, seed, progress, k * share, share,
                    [&] { kept = true; });
-    } catch (const nn::NonFiniteError&) {
+    } catch (const nn::NonFiniteError& e) {
       if (!kept) nets_.pop_back();
       if (!nets_.empty()) setFitted(nItems);
+      if (networks_ == 1) throw;
+      throw nn::NonFiniteError("caser network " + std::to_string(k + 1) + " of " + std::to_string(networks_) +
+                               " (the model keeps " + std::to_string(nets_.size()) + "): " + e.what());
+    } catch (...) {
+      nets_.clear();  // cancelled or failed: the model is not fitted, so free the partial networks
       throw;
     }
   }
@@ -487,7 +492,7 @@ std::vector<Contribution> Caser::explainImpl(const History& history, Index item,
       sum += net.output.bias.value.data()[item] +
              linalg::dot(top.data(), net.output.weight.value.row(static_cast<size_t>(item)), net.output.in());
     }
-    return sum / static_cast<float>(nets_.size());
+    return nets_.size() > 1 ? sum * (1.0f / static_cast<float>(nets_.size())) : sum;  // as score() averages
   };
   const float full = itemScore(items);
   std::vector<Contribution> out;

@@ -59,28 +59,29 @@
 // dropout and negatives; the examples are the same): network 0 on `seed`,
 // network k on caser_detail::networkSeed's k-th draw from Rng(seed), so the
 // networks of seeds 1 and 2 are unrelated (seed + k would share). It scores with
-// the mean of their scores (for one network, exactly its scores). Averaging
-// independently trained networks cuts the seed-to-seed spread and lifts
-// NDCG@10 on two leave-last-out validation splits by about 6% with 2 networks
-// (3: about 7%), for 2x (3x) the fit time and model size (docs/benchmarks.md);
-// the default is 2. networks=1 is the single network of earlier versions.
+// the mean of their scores (for one network, exactly its scores). On two
+// leave-last-out validation splits the mean of 2 networks lifts NDCG@10 by
+// 4.2% over one network and 3 networks by 6.0% (within the noise of each
+// other), for 2x (3x) the fit time and model size (docs/benchmarks.md); the
+// default is 2. networks=1 is the single network of earlier versions.
 //
 // Non-finite values: the loss and every gradient are checked each mini-batch,
 // the weights at the end of each epoch. A NaN or infinity stops training with
-// nn::NonFiniteError naming the epoch (and suggesting a lower learning_rate);
+// nn::NonFiniteError naming the epoch (and, with networks > 1, the network;
+// it suggests a lower learning_rate);
 // the failing network keeps the weights of its last completed epoch (the shared
 // loop of nn/training.h), the networks after it are not trained, and the model
 // stays fitted with the networks it has, or unfitted when the first network
 // fails in its first epoch.
 //
-// Score(history): the network on the history's last L items (values and times
-// are ignored; only the last L events matter, plus the last max_history for
-// user_vector=mean). An empty history is all
-// padding: the scores then come from the network's biases, a learned prior.
+// Score(history): the mean over the networks of each network on the history's
+// last L items (values and times are ignored; only the last L events matter,
+// plus the last max_history for user_vector=mean). An empty history is all
+// padding: the scores then come from the networks' biases, a learned prior.
 // Explain(history, item): leave-one-out over the last L positions: the item's
-// score minus its score with that event removed (the window then reaches one
-// event further back); largest first, sources are positions in the history.
-// Sessions: the generic one (each score runs the network on the last L items).
+// (mean) score minus its score with that event removed (the window then reaches
+// one event further back); largest first, sources are positions in the history.
+// Sessions: the generic one (each score runs the networks on the last L items).
 //
 // PARM (layout 2): u32 layout version, i32 items N, i32 L, i32 d, i32 n_h,
 // i32 n_v, i32 user_vector (0 none, 1 mean; these five must match the

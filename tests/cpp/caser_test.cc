@@ -2,6 +2,7 @@
 // windowing and padding, explain, save/load, NaN handling, cancel, options.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -275,9 +276,14 @@ TEST_CASE("caser with networks=K scores with the mean of K networks, each on its
   o["networks"] = "1";
   std::vector<std::unique_ptr<Caser>> singles;
   Rng stream(7);
+  std::vector<uint64_t> seeds;
   for (int k = 0; k < 3; ++k) {
     const uint64_t seed = k == 0 ? 7 : caser_detail::networkSeed(stream);
     REQUIRE(seed < (uint64_t{1} << 31));
+    // Not seed + k: then seeds 7 and 8 would share a network.
+    if (k > 0) REQUIRE(seed != 7 + static_cast<uint64_t>(k));
+    for (uint64_t earlier : seeds) REQUIRE(seed != earlier);
+    seeds.push_back(seed);
     o["seed"] = std::to_string(seed);
     singles.push_back(std::make_unique<Caser>(o));
     singles.back()->fit(data);
@@ -288,6 +294,10 @@ TEST_CASE("caser with networks=K scores with the mean of K networks, each on its
               std::vector<float>(singles.back()->inputEmbedding(i).begin(), singles.back()->inputEmbedding(i).end()));
   }
   REQUIRE_THROWS_WITH(ensemble.inputEmbedding(0, 3), Catch::Contains("network 3 outside [0, 3)"));
+  // The networks differ (each has its own iALS start and training).
+  auto row = [](std::span<const float> v) { return std::vector<float>(v.begin(), v.end()); };
+  REQUIRE(row(ensemble.inputEmbedding(0, 1)) != row(ensemble.inputEmbedding(0, 0)));
+  REQUIRE(row(ensemble.outputEmbedding(0, 2)) != row(ensemble.outputEmbedding(0, 1)));
   const std::vector<Index> history = {5, 9, 1, 2, 3};
   for (const auto& h : std::vector<std::vector<Index>>{{}, {4}, history}) {
     const auto mean = scoresOf(ensemble, h);
@@ -315,6 +325,51 @@ TEST_CASE("caser with networks=K scores with the mean of K networks, each on its
   fewer.options["networks"] = "2";
   REQUIRE_THROWS_WITH(loadModel(writeModelFile(fewer, [&](Writer& out) { ensemble.save(out); })),
                       Catch::Contains("3 caser networks; expected 1 to 2"));
+  // A count of 0 or below is refused before any network is read.
+  for (int32_t count : {0, -1}) {
+    Writer shape;
+    ensemble.save(shape);
+    std::vector<uint8_t> b = shape.bytes();
+    std::memcpy(b.data() + 28, &count, 4);  // after u32 version and 6 x i32 shape
+    REQUIRE_THROWS_WITH(loadModel(writeModelFile(header, [&](Writer& out) { out.raw(b.data(), b.size()); })),
+                        Catch::Contains("holds " + std::to_string(count) + " caser networks"));
+  }
+}
+
+TEST_CASE("caser with networks=2: a NaN in the second network keeps the first; in the first, nothing", "[models]") {
+  OptionMap o = smallOptions();
+  o["epochs"] = "2";
+  // The mini-batches of one epoch (the batch hook counts every network's batches of that epoch).
+  int batches = 0;
+  {
+    const nn::ScopedBatchHook count([&](int epoch, const std::vector<nn::Parameter*>&) { batches += epoch == 1; });
+    Caser(o).fit(cycleData());
+  }
+  REQUIRE(batches > 2);
+  Caser single(o);
+  single.fit(cycleData());
+  o["networks"] = "2";
+  Caser second(o);
+  {
+    // The second network's 2nd batch of epoch 1: it has no completed epoch, so it is dropped.
+    const nn::ScopedBatchHook nan(nn::ScopedBatchHook::nanInEpoch(1, batches + 2));
+    REQUIRE_THROWS_WITH(second.fit(cycleData()),
+                        Catch::Contains("caser network 2 of 2 (the model keeps 1)") && Catch::Contains("epoch 1:"));
+  }
+  REQUIRE(second.fitted());
+  REQUIRE(second.networkCount() == 1);
+  for (const auto& h : std::vector<std::vector<Index>>{{}, {3}, {1, 2, 3, 4}})
+    REQUIRE(scoresOf(second, h) == scoresOf(single, h));  // the first network, as trained alone
+  const LoadedModel reloaded = loadModel(saveModel(second));
+  REQUIRE(dynamic_cast<const Caser&>(*reloaded.model).networkCount() == 1);
+  REQUIRE(scoresOf(*reloaded.model, {1, 2, 3}) == scoresOf(second, {1, 2, 3}));
+
+  Caser first(o);
+  {
+    const nn::ScopedBatchHook nan(nn::ScopedBatchHook::nanInEpoch(1, 2));
+    REQUIRE_THROWS_WITH(first.fit(cycleData()), Catch::Contains("caser network 1 of 2 (the model keeps 0)"));
+  }
+  REQUIRE_FALSE(first.fitted());
 }
 
 TEST_CASE("caser: a layout-1 file (before networks) loads as one network", "[models]") {
@@ -442,7 +497,10 @@ TEST_CASE("caser keeps the weights of the last completed epoch when a later epoc
   }
   REQUIRE(failed.fitted());
   REQUIRE(failed.networkCount() == 1);
-  REQUIRE(loadModel(saveModel(failed)).model->options().at("networks") == "2");  // one network of two loads
+  const LoadedModel reloaded = loadModel(saveModel(failed));  // one network of two loads
+  REQUIRE(reloaded.model->options().at("networks") == "2");
+  REQUIRE(dynamic_cast<const Caser&>(*reloaded.model).networkCount() == 1);
+  REQUIRE(scoresOf(*reloaded.model, {1, 2, 3}) == scoresOf(failed, {1, 2, 3}));
   o["epochs"] = "2";
   o["networks"] = "1";
   Caser reference(o);
