@@ -342,7 +342,8 @@ const RANKING = {
     title: '## Cold-start accuracy: held-out items, K = 10',
     intro: (first) => '`--split cold-items:0.1` with split seed 42: 10% of the rated items are held out with all their ' +
       'interactions, and each test user ranks only the held-out items; content models score them from their texts ' +
-      '(movies.csv and tags.csv beside the data file).' +
+      '(movies.csv and tags.csv beside the data file; the held-out items lose their tags, which are interactions too, ' +
+      'and keep their titles and genres).' +
       (first ? ` ${first.users} test users, ${first.test_rows} test rows.` : ''),
     split: 'cold-items:0.1', k: 10, base: 'random',
     columns: [['ndcg@10', 'NDCG@10'], ['recall@10', 'Recall@10'], ['hr@10', 'HR@10'], ['coverage@10', 'coverage@10']],

@@ -304,7 +304,9 @@ class JsSplit {
       const Dataset& d = dataset.data();
       if (d.rows.empty()) fail<InvalidArgument>("split: the dataset ", d.source, " is empty");
       Split s = splitBySpec(d.rows, d.numUsers(), spec, static_cast<uint64_t>(seed));
-      return new JsSplit(d, std::move(s));
+      // cold-items: the held-out items lose their tags (interactions too; see data/item_text.h).
+      ItemText text = s.candidates.empty() ? d.itemText : withoutUserText(d.itemText, s.candidates);
+      return new JsSplit(d, std::move(s), std::move(text));
     });
   }
   // Rows before `firstTestRow` train, the rest test (a split made elsewhere: --train/--test).
@@ -316,7 +318,7 @@ class JsSplit {
       std::vector<size_t> train(static_cast<size_t>(firstTestRow)), test(d.rows.size() - firstTestRow);
       for (size_t i = 0; i < train.size(); ++i) train[i] = i;
       for (size_t i = 0; i < test.size(); ++i) test[i] = firstTestRow + i;
-      return new JsSplit(d, Split{d.rows.select(train), d.rows.select(test)});
+      return new JsSplit(d, Split{d.rows.select(train), d.rows.select(test)}, d.itemText);
     });
   }
   // Every row for training, none for testing (to fit a model on all the data).
@@ -355,6 +357,16 @@ class JsSplit {
     });
   }
 
+  // The text models fitted on this split see for an item (on a cold-items split, the
+  // held-out items without their tags).
+  std::string itemText(int index) const {
+    return guarded([&] {
+      if (index < 0 || index >= train_.numItems())
+        fail<InvalidArgument>("split.itemText: item index ", index, " outside [0, ", train_.numItems(), ")");
+      return itemText_.of(index);
+    });
+  }
+
   const InteractionMatrix& train() const { return train_; }
   // What models fit on: the train matrix and the dataset's item texts (if it had any).
   TrainSet trainSet() const { return TrainSet{train_, hasText_ ? &itemText_ : nullptr}; }
@@ -363,12 +375,12 @@ class JsSplit {
   const std::vector<std::string>& itemIds() const { return itemIds_; }
 
  private:
-  JsSplit(const Dataset& d, Split s)
+  JsSplit(const Dataset& d, Split s, ItemText text)
       : split_(std::move(s)),
         train_(split_.train, d.numUsers(), d.numItems()),
         itemIds_(d.items.ids()),
-        itemText_(d.itemText),
-        hasText_(!d.itemText.empty()) {}
+        itemText_(std::move(text)),
+        hasText_(!itemText_.empty()) {}
   Split split_;
   InteractionMatrix train_;
   std::vector<std::string> itemIds_;
@@ -697,7 +709,8 @@ EMSCRIPTEN_BINDINGS(localrec) {
       .function("rows", &JsSplit::rows)
       .function("history", &JsSplit::history)
       .function("candidates", &JsSplit::candidates)
-      .function("hasItemText", &JsSplit::hasItemText);
+      .function("hasItemText", &JsSplit::hasItemText)
+      .function("itemText", &JsSplit::itemText);
 
   class_<JsModel>("Model")
       .class_function("create", &JsModel::create, allow_raw_pointers())

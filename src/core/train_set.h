@@ -15,6 +15,10 @@ namespace localrec {
 // models ignore it. Invalid UTF-8 is tolerated (the tokenizer skips it).
 struct ItemText {
   std::vector<std::string> texts;
+  // Per item, how many bytes at the end of its text its users wrote (MovieLens
+  // tags, with the line breaks before them); missing or 0: none. A cold-start
+  // split drops that part from the items it holds out (data/item_text.h).
+  std::vector<size_t> userSuffix;
 
   Index size() const { return static_cast<Index>(texts.size()); }
   bool empty() const { return texts.empty(); }

@@ -188,11 +188,28 @@ ItemTextStats readMovieLensTags(std::string_view text, const std::string& source
     if (!tag.empty()) tags.emplace_back(item, std::move(tag));
   }
   fitToCatalog(into);
+  std::vector<size_t>& suffix = into.itemText.userSuffix;
+  if (suffix.size() < into.itemText.texts.size()) suffix.resize(into.itemText.texts.size(), 0);
   for (auto& [item, tag] : tags) {
     std::string& slot = into.itemText.texts[static_cast<size_t>(item)];
+    const size_t before = slot.size();
     slot += (slot.empty() ? "" : "\n") + tag;
+    suffix[static_cast<size_t>(item)] += slot.size() - before;
   }
   return stats;
+}
+
+ItemText withoutUserText(const ItemText& text, std::span<const Index> items) {
+  ItemText out = text;
+  for (Index item : items) {
+    const size_t i = static_cast<size_t>(item);
+    if (item < 0 || i >= out.texts.size() || i >= out.userSuffix.size() || out.userSuffix[i] == 0) continue;
+    std::string& t = out.texts[i];
+    t.resize(t.size() - std::min(out.userSuffix[i], t.size()));
+    if (!t.empty() && t.back() == '\n') t.pop_back();
+    out.userSuffix[i] = 0;
+  }
+  return out;
 }
 
 ItemTextStats setItemTexts(Dataset& into, const std::vector<std::string>& ids, const std::vector<std::string>& texts,
@@ -216,6 +233,8 @@ ItemTextStats setItemTexts(Dataset& into, const std::vector<std::string>& ids, c
     stats.added += item == before;
     fitToCatalog(into);
     into.itemText.texts[static_cast<size_t>(item)] = texts[k];
+    if (static_cast<size_t>(item) < into.itemText.userSuffix.size())
+      into.itemText.userSuffix[static_cast<size_t>(item)] = 0;  // the whole text is the caller's now
   }
   fitToCatalog(into);
   return stats;

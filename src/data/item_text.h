@@ -14,10 +14,19 @@
 // unknown item is skipped and counted. Read the ratings first and the texts
 // after, so the ratings' item ids stay 0, 1, ... in file order.
 //
+// Tags are what users wrote, so they are interactions too: ItemText::userSuffix
+// remembers how much of each text came from tags (movies read after the tags go
+// before them), and withoutUserText drops that part. The cold-items split does
+// so for the items it holds out: an item new to the catalog has a title and
+// genres but no tags yet, and the held-out items' tags were mostly written by
+// the very users the split tests (94% of ml-latest-small's tag rows are on a
+// movie their author also rated).
+//
 // Errors are ParseError "movies.csv:17: ..." naming the file, the line and the
 // field; on error the dataset is left unchanged.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +50,10 @@ ItemTextStats readMovieLensTags(std::string_view text, const std::string& source
 // is empty or repeated.
 ItemTextStats setItemTexts(Dataset& into, const std::vector<std::string>& ids,
                            const std::vector<std::string>& texts, bool extendCatalog = true);
+
+// A copy of `text` in which each item of `items` keeps only the part of its text
+// no user wrote (its userSuffix removed, and the line break before it).
+ItemText withoutUserText(const ItemText& text, std::span<const Index> items);
 
 // Splits CSV text into records of fields (RFC 4180 quoting, CRLF or LF, a
 // leading BOM skipped); `lines[r]` is the 1-based line where record r starts.

@@ -197,8 +197,13 @@ void compact(Dataset& dataset) {
     // Texts follow their items; the texts of dropped items go with them.
     ItemText kept;
     kept.texts.resize(static_cast<size_t>(dataset.items.size()));
+    kept.userSuffix.resize(static_cast<size_t>(dataset.items.size()), 0);
+    const std::vector<size_t>& suffix = dataset.itemText.userSuffix;
     for (size_t old = 0; old < itemMap.size() && old < dataset.itemText.texts.size(); ++old)
-      if (itemMap[old] >= 0) kept.texts[static_cast<size_t>(itemMap[old])] = std::move(dataset.itemText.texts[old]);
+      if (itemMap[old] >= 0) {
+        kept.texts[static_cast<size_t>(itemMap[old])] = std::move(dataset.itemText.texts[old]);
+        if (old < suffix.size()) kept.userSuffix[static_cast<size_t>(itemMap[old])] = suffix[old];
+      }
     dataset.itemText = std::move(kept);
   }
 }

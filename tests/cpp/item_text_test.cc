@@ -70,6 +70,48 @@ TEST_CASE("item text: movies.csv and tags.csv map through the ratings' ids and e
   REQUIRE(f.itemText.of(1) == "Heat\nCrime\ntense");
 }
 
+TEST_CASE("item text: withoutUserText drops the tags of the listed items only", "[data]") {
+  // Movies then tags, and tags then movies: the tags are the end of the text either way.
+  Dataset d = ratings();
+  readMovieLensMovies("movieId,title,genres\n10,Matrix,Action|Sci-Fi\n20,Heat,Crime\n30,Amélie,Romance\n", "movies.csv", d);
+  readMovieLensTags("userId,movieId,tag,timestamp\n1,10,cyberpunk,5\n2,10,\"philosophy, sort of\",6\n1,20,tense,7\n",
+                    "tags.csv", d);
+  Dataset f = ratings();
+  readMovieLensTags("userId,movieId,tag,timestamp\n1,10,cyberpunk,5\n2,10,\"philosophy, sort of\",6\n1,20,tense,7\n",
+                    "tags.csv", f);
+  readMovieLensMovies("movieId,title,genres\n10,Matrix,Action|Sci-Fi\n20,Heat,Crime\n30,Amélie,Romance\n", "movies.csv", f);
+  for (const Dataset* data : {&d, &f}) {
+    REQUIRE(data->itemText.of(0) == "Matrix\nAction Sci-Fi\ncyberpunk\nphilosophy, sort of");
+    const std::vector<Index> heldOut = {0, 2};
+    const ItemText cold = withoutUserText(data->itemText, heldOut);
+    REQUIRE(cold.of(0) == "Matrix\nAction Sci-Fi");
+    REQUIRE(cold.of(1) == "Heat\nCrime\ntense");  // not held out: keeps its tag
+    REQUIRE(cold.of(2) == "Amélie\nRomance");      // no tags: unchanged
+    REQUIRE(withoutUserText(cold, heldOut).of(0) == "Matrix\nAction Sci-Fi");  // idempotent
+  }
+  // Only tags: nothing is left. Out-of-range items are ignored.
+  Dataset g = ratings();
+  readMovieLensTags("userId,movieId,tag,timestamp\n1,20,tense,1\n1,20,slow,2\n", "tags.csv", g);
+  REQUIRE(g.itemText.of(1) == "tense\nslow");
+  const std::vector<Index> items = {1, -1, 7};
+  REQUIRE(withoutUserText(g.itemText, items).of(1).empty());
+  // setItemText replaces the whole text: none of it counts as tags any more.
+  setItemTexts(g, {"20"}, {"my own words"});
+  REQUIRE(withoutUserText(g.itemText, items).of(1) == "my own words");
+  // compact moves the tag lengths with their items.
+  Dataset h = ratings();
+  readMovieLensMovies("movieId,title,genres\n10,Matrix,Action\n20,Heat,Crime\n", "movies.csv", h);
+  readMovieLensTags("userId,movieId,tag,timestamp\n1,20,tense,7\n", "tags.csv", h);
+  std::vector<size_t> onlyHeat;
+  for (size_t r = 0; r < h.rows.size(); ++r)
+    if (h.rows.items[r] == h.items.find("20")) onlyHeat.push_back(r);
+  h.rows = h.rows.select(onlyHeat);
+  compact(h);
+  REQUIRE(h.numItems() == 1);
+  const std::vector<Index> first = {0};
+  REQUIRE(withoutUserText(h.itemText, first).of(0) == "Heat\nCrime");
+}
+
 TEST_CASE("item text: bad files name the file and line; the dataset is left unchanged", "[data]") {
   Dataset d = ratings();
   const auto check = [&](const std::string& text, const std::string& what, bool tags = false) {

@@ -93,6 +93,28 @@ test('cold-items on ml-latest-small: candidates, tfidf beats random, CF models a
   const held = new Set(candidates);
   assert.ok(split.rows('train').items.every((i) => !held.has(i)));
   assert.ok(split.testItems().every((i) => held.has(i)));
+  // Tags are interactions too: a held-out item keeps its title and genres and loses its tags; the
+  // training items keep theirs; other splits keep every text as the dataset has it.
+  // The reference: the same catalog with movies.csv only (title and genres).
+  const moviesOnly = m.Dataset.fromText(readFileSync(ml('ratings.csv'), 'utf8'), 'ratings.csv', 'auto');
+  moviesOnly.readMovies(readFileSync(ml('movies.csv'), 'utf8'), 'movies.csv');
+  const other = m.Split.make(ds, 'ratio:0.8', 42);
+  let heldWithTags = 0, trainWithTags = 0;
+  for (let i = 0; i < ds.numItems(); i++) {
+    const full = ds.itemText(i), seen = split.itemText(i);
+    assert.equal(other.itemText(i), full);
+    if (held.has(i)) {
+      assert.equal(seen, moviesOnly.itemText(i), `item ${i}`);
+      if (full !== seen) heldWithTags++;
+    } else {
+      assert.equal(seen, full, `item ${i}`);
+      if (full !== moviesOnly.itemText(i)) trainWithTags++;
+    }
+  }
+  assert.ok(heldWithTags > 50 && trainWithTags > 500, `${heldWithTags} ${trainWithTags}`);
+  assert.throws(() => split.itemText(-1), (e) => e.code === 'INVALID_ARGUMENT' && /outside/.test(e.message));
+  other.delete();
+  moviesOnly.delete();
   const ndcg = {};
   for (const name of ['tfidf', 'random', 'popularity']) {
     const model = m.Model.create(name, {});

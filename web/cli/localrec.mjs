@@ -30,9 +30,10 @@ the target after every other item with the same score. See docs/metrics.md.
 Item texts (for content models such as tfidf): MovieLens movies.csv and tags.csv
 are read from the data file's directory when present (or from --items/--tags;
 --no-items skips them). Movies nobody rated join the catalog.
-cold-items:F holds out a fraction F of the items with all their interactions;
-each test user ranks only the held-out items. Models that cannot score items
-without interactions are reported as "n/a".`;
+cold-items:F holds out a fraction F of the items with all their interactions
+(their tags too: a held-out item keeps its title and genres); each test user
+ranks only the held-out items. Models that cannot score items without
+interactions are reported as "n/a".`;
 
 const OPTIONS = {
   data: { type: 'string' },

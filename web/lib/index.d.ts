@@ -91,6 +91,11 @@ export interface Split {
   candidates(): Int32Array;
   /** Whether the dataset had item texts when the split was made (content models need them). */
   hasItemText(): boolean;
+  /**
+   * The text models fitted on this split see for an item: the dataset's text when the split was made,
+   * except that a cold-items split drops the held-out items' tags (readTags; tags are interactions).
+   */
+  itemText(index: number): string;
   delete(): void;
 }
 
