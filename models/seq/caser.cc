@@ -264,26 +264,20 @@ void Caser::trainNetwork(Network& net, const InteractionMatrix& train, const std
   const Index nItems = train.numItems();
   const size_t L = static_cast<size_t>(window_), d = static_cast<size_t>(dim_);
   const size_t nh = static_cast<size_t>(nH_), nv = static_cast<size_t>(nV_), features = featureSize();
-  auto& embedding_ = net.embedding;
-  auto& horizontal_ = net.horizontal;
-  auto& vertical_ = net.vertical;
-  auto& fc_ = net.fc;
-  auto& userEmbedding_ = net.userEmbedding;
-  auto& output_ = net.output;
   std::vector<Example> examples = allExamples;  // every network shuffles the same starting order
 
   Rng rng(seed);
-  nn::initNormal(embedding_.table.value, 1.0f / static_cast<float>(d), rng);
-  std::fill_n(embedding_.table.value.row(static_cast<size_t>(nItems)), d, 0.0f);  // the padding row
-  for (auto& conv : horizontal_) conv.init(rng);
-  if (nv > 0) vertical_.init(rng);
-  fc_.init(rng);
-  nn::initNormal(output_.weight.value, 1.0f / static_cast<float>(d), rng);
-  output_.bias.value.setZero();
-  if (userVector_) nn::initNormal(userEmbedding_.table.value, 1.0f / static_cast<float>(d), rng);
+  nn::initNormal(net.embedding.table.value, 1.0f / static_cast<float>(d), rng);
+  std::fill_n(net.embedding.table.value.row(static_cast<size_t>(nItems)), d, 0.0f);  // the padding row
+  for (auto& conv : net.horizontal) conv.init(rng);
+  if (nv > 0) net.vertical.init(rng);
+  net.fc.init(rng);
+  nn::initNormal(net.output.weight.value, 1.0f / static_cast<float>(d), rng);
+  net.output.bias.value.setZero();
+  if (userVector_) nn::initNormal(net.userEmbedding.table.value, 1.0f / static_cast<float>(d), rng);
   const double ialsSpan = ialsStart_.enabled ? seq::kIalsStartProgress * span : 0.0;
   seq::startFromIals(ialsStart_, train, d, static_cast<int>(seed & 0x7fffffffu),
-                     {&embedding_.table.value, &output_.weight.value}, progress, from, ialsSpan);
+                     {&net.embedding.table.value, &net.output.weight.value}, progress, from, ialsSpan);
 
   auto optimizer = nn::makeOptimizer(training_.optimizerConfig());
   const float l2 = static_cast<float>(l2_);
@@ -292,15 +286,15 @@ void Caser::trainNetwork(Network& net, const InteractionMatrix& train, const std
   const size_t nNeg = static_cast<size_t>(negatives_);
   const Index pad = paddingId();
   nn::Dropout drop(static_cast<float>(dropout_));
-  std::vector<nn::MaxPoolTime> pools(horizontal_.size());
+  std::vector<nn::MaxPoolTime> pools(net.horizontal.size());
   nn::SparseRows dEmb, dOutW, dOutB, dUser;
   dEmb.reset(static_cast<size_t>(nItems) + 1, d, B * L);
-  dOutW.reset(static_cast<size_t>(nItems), output_.in(), B + nNeg);
+  dOutW.reset(static_cast<size_t>(nItems), net.output.in(), B + nNeg);
   if (userVector_) dUser.reset(static_cast<size_t>(nItems), d, B * L);
   std::vector<std::span<const Index>> histories;  // per row: the events before its target (user_vector=mean)
   nn::Matrix zu, dZu;
   dOutB.reset(static_cast<size_t>(nItems), 1, B + nNeg);
-  std::vector<nn::Matrix> convOut(horizontal_.size()), pooled(horizontal_.size());
+  std::vector<nn::Matrix> convOut(net.horizontal.size()), pooled(net.horizontal.size());
   nn::Matrix x, vert, concat, dropped, z, scores, dScores, dZ, dConcat, dPart, dConv, dX, dPartX;
   std::vector<Index> ids, targets, candidates;
   std::vector<int32_t> targetCol;
@@ -308,7 +302,7 @@ void Caser::trainNetwork(Network& net, const InteractionMatrix& train, const std
   std::vector<nn::Parameter*> params = parameters(net);
   std::vector<nn::Parameter*> denseParams;
   for (auto* p : params)
-    if (p->kind == nn::GradKind::kDense && p != &embedding_.table) denseParams.push_back(p);
+    if (p->kind == nn::GradKind::kDense && p != &net.embedding.table) denseParams.push_back(p);
   nn::EpochCheckpoint checkpoint(params);
 
   auto runEpoch = [&](nn::TrainingEpoch& epoch) {
@@ -332,20 +326,20 @@ void Caser::trainNetwork(Network& net, const InteractionMatrix& train, const std
       }
 
       // Forward.
-      embedding_.forward(ids, x);  // (n*L) x d, batch-major
+      net.embedding.forward(ids, x);  // (n*L) x d, batch-major
       concat.resize(n, features);
-      for (size_t k = 0; k < horizontal_.size(); ++k) {
-        horizontal_[k].forward(x, L, convOut[k]);
+      for (size_t k = 0; k < net.horizontal.size(); ++k) {
+        net.horizontal[k].forward(x, L, convOut[k]);
         pools[k].forward(convOut[k], nn::Conv1d::outputSteps(L, k + 1), pooled[k]);
         nn::reluForward(pooled[k], pooled[k]);
         putColumns(pooled[k], k * nh, concat);
       }
       if (nv > 0) {
-        vertical_.forward(x, vert);
+        net.vertical.forward(x, vert);
         putColumns(vert, L * nh, concat);
       }
       drop.forward(concat, dropped, true, rng);
-      fc_.forward(dropped, z);
+      net.fc.forward(dropped, z);
       nn::reluForward(z, z);
       const nn::Matrix* top = &z;  // the output layer's input: z, or [z; mean history vector]
       if (userVector_) {
@@ -357,7 +351,7 @@ void Caser::trainNetwork(Network& net, const InteractionMatrix& train, const std
         top = &zu;
       }
       nn::buildBatchCandidates(targets, sampler, nNeg, rng, candidates, targetCol);
-      output_.forwardRows(*top, candidates, scores);
+      net.output.forwardRows(*top, candidates, scores);
       const nn::ScoreTargets st{targetCol, candidates};
       const float loss = loss_ == "bce" ? caser_detail::sharedNegativeBce(scores, candidates, n, dScores)
                                         : nn::softmaxCrossEntropy(scores, st, dScores);
@@ -370,7 +364,7 @@ void Caser::trainNetwork(Network& net, const InteractionMatrix& train, const std
       dUser.clear();
       for (auto* p : denseParams) p->zeroGrad();
       if (userVector_) {
-        output_.backwardRows(zu, candidates, dScores, &dZu, dOutW, dOutB);
+        net.output.backwardRows(zu, candidates, dScores, &dZu, dOutW, dOutB);
         takeColumns(dZu, 0, d, dZ);
         for (size_t r = 0; r < n; ++r) {
           if (histories[r].empty()) continue;
@@ -378,23 +372,23 @@ void Caser::trainNetwork(Network& net, const InteractionMatrix& train, const std
           for (Index item : histories[r]) linalg::axpy(scale, dZu.row(r) + d, dUser.rowFor(item), d);
         }
       } else {
-        output_.backwardRows(z, candidates, dScores, &dZ, dOutW, dOutB);
+        net.output.backwardRows(z, candidates, dScores, &dZ, dOutW, dOutB);
       }
       nn::reluBackward(z, dZ, dZ);
-      fc_.backward(dropped, dZ, &dConcat);
+      net.fc.backward(dropped, dZ, &dConcat);
       drop.backward(dConcat, dConcat);
       dX.resize(n * L, d);
       dX.setZero();
-      for (size_t k = 0; k < horizontal_.size(); ++k) {
+      for (size_t k = 0; k < net.horizontal.size(); ++k) {
         takeColumns(dConcat, k * nh, nh, dPart);
         nn::reluBackward(pooled[k], dPart, dPart);
         pools[k].backward(dPart, dConv);
-        horizontal_[k].backward(dConv, &dPartX);
+        net.horizontal[k].backward(dConv, &dPartX);
         linalg::axpy(1.0f, dPartX.data(), dX.data(), dX.size());
       }
       if (nv > 0) {
         takeColumns(dConcat, L * nh, nv * d, dPart);
-        vertical_.backward(dPart, &dPartX);
+        net.vertical.backward(dPart, &dPartX);
         linalg::axpy(1.0f, dPartX.data(), dX.data(), dX.size());
       }
       // The padding row stays zero: its positions send no gradient.
@@ -402,9 +396,9 @@ void Caser::trainNetwork(Network& net, const InteractionMatrix& train, const std
         if (ids[i] != pad) linalg::axpy(1.0f, dX.row(i), dEmb.rowFor(ids[i]), d);
 
       for (auto* p : denseParams) addL2(*p, l2);
-      addL2(embedding_.table, dEmb, l2);
-      addL2(output_.weight, dOutW, l2);
-      if (userVector_) addL2(userEmbedding_.table, dUser, l2);
+      addL2(net.embedding.table, dEmb, l2);
+      addL2(net.output.weight, dOutW, l2);
+      if (userVector_) addL2(net.userEmbedding.table, dUser, l2);
       for (auto* p : denseParams) nn::requireFiniteGrad(*p, hint);
       nn::requireFinite(dOutW, "caser output item embedding gradient", hint);
       nn::requireFinite(dOutB, "caser output item bias gradient", hint);
@@ -412,10 +406,10 @@ void Caser::trainNetwork(Network& net, const InteractionMatrix& train, const std
       if (userVector_) nn::requireFinite(dUser, "caser history (user) embedding gradient", hint);
 
       for (auto* p : denseParams) optimizer->step(*p);
-      optimizer->stepRows(output_.weight, dOutW);
-      optimizer->stepRows(output_.bias, dOutB);
-      optimizer->stepRows(embedding_.table, dEmb);
-      if (userVector_) optimizer->stepRows(userEmbedding_.table, dUser);
+      optimizer->stepRows(net.output.weight, dOutW);
+      optimizer->stepRows(net.output.bias, dOutB);
+      optimizer->stepRows(net.embedding.table, dEmb);
+      if (userVector_) optimizer->stepRows(net.userEmbedding.table, dUser);
     }
   };
   nn::runEpochs({training_.epochs, static_cast<double>(examples.size()), from + ialsSpan, span - ialsSpan},
